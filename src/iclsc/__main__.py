@@ -1,0 +1,3 @@
+from iclsc.cli import main
+
+raise SystemExit(main())
