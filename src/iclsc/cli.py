@@ -12,6 +12,7 @@ import sys
 
 # name -> (module, one-line help). The module defines add_arguments(parser) and run(args) -> int.
 COMMANDS: dict[str, tuple[str, str]] = {
+    "run": ("iclsc.pipeline", "build the warehouse and publish a release (./scripts/run)"),
     "generate": ("iclsc.generate", "write a synthetic I-CLSC extract"),
     "fiscal-periods": ("iclsc.fiscal", "write the fiscal period calendar seed"),
     "publish": ("iclsc.publish", "publish a release from a built warehouse"),

@@ -1,0 +1,39 @@
+{# The additivity relations of a table with margins, as membership rows: one relation per
+   margin cell and hierarchy, holding that margin (is_total) and the cells one level finer
+   in that hierarchy with every other key equal. An attacker who knows the published cells
+   can subtract along any of them.
+   - cells: relation with the key columns
+   - by: columns without margins (each value is a separate table)
+   - hierarchies: dimension columns, coarse to fine within each hierarchy
+   Returns cell_id, relation_id, is_total. #}
+{% macro suppression_relations(cells, by, hierarchies) %}
+    {%- set total = var('total_label') -%}
+    {%- set keys = by + (hierarchies | sum(start=[])) -%}
+    {%- for hierarchy in hierarchies %}
+        {%- set hierarchy_index = loop.index %}
+        {#- a cell at depth d (its first d columns are detailed) is a member of the relation
+            of the cell with column d set to the total -#}
+        {%- for depth in range(1, hierarchy | length + 1) %}
+            {%- set collapsed = hierarchy[depth - 1] %}
+        select
+            {{ iclsc.cell_id(keys) }} as cell_id,
+            concat_ws('|'{% for column in keys %}, {% if column == collapsed %}'{{ total }}'{% else %}cast({{ column }} as {{ dbt.type_string() }}){% endif %}{% endfor %})
+            || '#{{ hierarchy_index }}' as relation_id,
+            false as is_total
+        from {{ cells }}
+        where
+            {%- for column in hierarchy %}
+            {% if not loop.first %}and {% endif %}{{ column }} {% if loop.index <= depth %}!={% else %}={% endif %} '{{ total }}'
+            {%- endfor %}
+        union all
+        {% endfor %}
+        {#- every cell not at the finest depth is the total of its own relation -#}
+        select
+            {{ iclsc.cell_id(keys) }} as cell_id,
+            {{ iclsc.cell_id(keys) }} || '#{{ hierarchy_index }}' as relation_id,
+            true as is_total
+        from {{ cells }}
+        where {{ hierarchy[-1] }} = '{{ total }}'
+        {% if not loop.last %}union all{% endif %}
+    {%- endfor %}
+{% endmacro %}

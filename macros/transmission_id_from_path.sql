@@ -1,0 +1,8 @@
+{# The transmission folder name in a raw file path `transmissions/<id>/<file>.csv`. #}
+{% macro transmission_id_from_path(path_expression) -%}
+    {{ return(adapter.dispatch('transmission_id_from_path', 'iclsc')(path_expression)) }}
+{%- endmacro %}
+
+{% macro default__transmission_id_from_path(path_expression) -%}
+    regexp_extract({{ path_expression }}, 'transmissions/([^/]+)/[^/]+$', 1)
+{%- endmacro %}

@@ -1,0 +1,72 @@
+{#- One row per fiscal period present in the data: is it closed for every establishment?
+    A period is closed for an establishment when its latest transmission says so; it is
+    closed when every establishment that runs an installation closed it. -#}
+with
+
+transmissions as (
+    select * from {{ ref('stg_iclsc__transmissions') }}
+    where is_latest
+),
+
+installations as (
+    select * from {{ ref('stg_iclsc__installations') }}
+),
+
+fiscal_periods as (
+    select * from {{ ref('ref_fiscal_periods') }}
+),
+
+establishments as (
+    select distinct establishment_code from installations
+),
+
+periods_seen as (
+    select distinct
+        fiscal_year,
+        period
+    from transmissions
+),
+
+expected as (
+    select
+        periods_seen.fiscal_year,
+        periods_seen.period,
+        establishments.establishment_code
+    from periods_seen
+    cross join establishments
+),
+
+status as (
+    select
+        expected.fiscal_year,
+        expected.period,
+        count(*) as n_establishments,
+        count(transmissions.transmission_id) as n_transmitted,
+        count(case when transmissions.is_period_closed then 1 end) as n_closed
+    from expected
+    left join transmissions
+        on
+            expected.fiscal_year = transmissions.fiscal_year
+            and expected.period = transmissions.period
+            and expected.establishment_code = transmissions.establishment_code
+    group by expected.fiscal_year, expected.period
+),
+
+final as (
+    select
+        status.fiscal_year,
+        status.period,
+        fiscal_periods.start_date as period_start_date,
+        fiscal_periods.end_date as period_end_date,
+        status.n_establishments,
+        status.n_transmitted,
+        status.n_closed,
+        status.n_closed = status.n_establishments as is_closed
+    from status
+    inner join fiscal_periods
+        on
+            status.fiscal_year = fiscal_periods.fiscal_year
+            and status.period = fiscal_periods.period
+)
+
+select * from final

@@ -1,0 +1,192 @@
+{#- Every raw intervention row, typed and checked, with its fate (row_status). The
+    provider number leaves this model only as a keyed pseudonym. -#}
+{% set checks = [
+    {'when': "transmissions.transmission_id is null", 'column': 'filename', 'reason': 'transmission absente de transmissions.csv'},
+    {'when': "intervention_number is null", 'column': 'no_intervention', 'reason': "numero d'intervention manquant"},
+    {'when': "file_number is null", 'column': 'no_dossier', 'reason': 'numero de dossier manquant'},
+    {'when': "intervention_date is null", 'column': 'date_intervention', 'reason': 'date manquante ou invalide'},
+    {'when': "intervention_date not between transmissions.period_start_date and transmissions.period_end_date", 'column': 'date_intervention', 'reason': 'date hors de la periode de la transmission'},
+    {'when': "installations.installation_code is null", 'column': 'code_installation', 'reason': 'installation inconnue'},
+    {'when': "installations.establishment_code != transmissions.establishment_code", 'column': 'code_installation', 'reason': "installation d'un autre etablissement"},
+    {'when': "centres.centre_activites_code is null", 'column': 'code_centre_activites', 'reason': "centre d'activites inconnu"},
+    {'when': "programmes.programme_code is null", 'column': 'code_programme', 'reason': 'programme-services inconnu'},
+    {'when': "coalesce(intervention_type, '') not in ('I', 'F', 'G')", 'column': 'code_type', 'reason': 'type autre que I, F ou G'},
+    {'when': "modes.mode_code is null", 'column': 'code_mode', 'reason': 'mode inconnu'},
+    {'when': "lieux.lieu_code is null", 'column': 'code_lieu', 'reason': 'lieu inconnu'},
+    {'when': "raisons.code is null", 'column': 'code_raison', 'reason': 'raison inconnue'},
+    {'when': "actes.code is null", 'column': 'code_acte', 'reason': 'acte inconnu'},
+    {'when': "categories.code is null", 'column': 'code_categorie_intervenant', 'reason': "categorie d'intervenant inconnue"},
+    {'when': "provider_number is null", 'column': 'no_intervenant', 'reason': "numero d'intervenant manquant"},
+    {'when': "duration_minutes is null or duration_minutes <= 0", 'column': 'duree_minutes', 'reason': 'duree non entiere ou non positive'},
+    {'when': "usagers.user_file_id is null", 'column': 'no_dossier', 'reason': 'usager absent de usagers.csv de la transmission'},
+    {'when': "intervention_date < usagers.birth_date", 'column': 'date_intervention', 'reason': "date anterieure a la naissance de l'usager"},
+] %}
+
+with
+
+source as (
+    {{ raw_records(source('iclsc', 'interventions')) }}
+),
+
+transmissions as (
+    select * from {{ ref('stg_iclsc__transmissions') }}
+),
+
+usagers as (
+    select * from {{ ref('stg_iclsc__usagers') }}
+),
+
+installations as (
+    select * from {{ ref('stg_iclsc__installations') }}
+),
+
+centres as (
+    select * from {{ ref('ref_centres_activites') }}
+),
+
+programmes as (
+    select * from {{ ref('ref_programmes') }}
+    where programme_category = 'programme-services'
+),
+
+modes as (
+    select * from {{ ref('code_modes') }}
+),
+
+lieux as (
+    select * from {{ ref('code_lieux') }}
+),
+
+raisons as (
+    select * from {{ ref('code_raisons') }}
+),
+
+actes as (
+    select * from {{ ref('code_actes') }}
+),
+
+categories as (
+    select * from {{ ref('code_categories_intervenants') }}
+),
+
+typed as (
+    select
+        {{ transmission_id_from_path('source_file') }} as transmission_id,
+        nullif(trim(no_intervention), '') as intervention_number,
+        nullif(trim(no_dossier), '') as file_number,
+        nullif(trim(no_demande), '') as request_number,
+        nullif(trim(code_installation), '') as installation_code,
+        {{ safe_cast('trim(date_intervention)', 'date') }} as intervention_date,
+        nullif(trim(code_centre_activites), '') as centre_activites_code,
+        nullif(trim(code_programme), '') as programme_code,
+        upper(trim(code_type)) as intervention_type,
+        nullif(trim(code_mode), '') as mode_code,
+        nullif(trim(code_lieu), '') as lieu_code,
+        nullif(trim(code_raison), '') as raison_code,
+        nullif(trim(code_acte), '') as acte_code,
+        nullif(trim(code_categorie_intervenant), '') as provider_category_code,
+        nullif(trim(no_intervenant), '') as provider_number,
+        {{ safe_cast('trim(duree_minutes)', 'integer') }} as duration_minutes,
+        source_file,
+        source_record
+    from source
+),
+
+keyed as (
+    select
+        typed.*,
+        transmissions.establishment_code,
+        {{ pseudonymize("transmissions.establishment_code || ':' || typed.file_number") }}
+            as user_file_id
+    from typed
+    left join transmissions
+        on typed.transmission_id = transmissions.transmission_id
+),
+
+checked as (
+    select
+        keyed.*,
+        transmissions.fiscal_year,
+        transmissions.period,
+        transmissions.transmission_id is not null as is_known_transmission,
+        coalesce(transmissions.is_latest, false) as is_latest_transmission,
+        usagers.person_id,
+        usagers.sex,
+        usagers.residence_clsc_code,
+        {{ age_in_years('usagers.birth_date', 'keyed.intervention_date') }} as age_at_event,
+        {{ quarantine_check(checks, 'column') }} as quarantine_column,
+        {{ quarantine_check(checks, 'reason') }} as quarantine_reason
+    from keyed
+    left join transmissions
+        on keyed.transmission_id = transmissions.transmission_id
+    left join usagers
+        on
+            keyed.transmission_id = usagers.transmission_id
+            and keyed.user_file_id = usagers.user_file_id
+    left join installations
+        on keyed.installation_code = installations.installation_code
+    left join centres
+        on keyed.centre_activites_code = centres.centre_activites_code
+    left join programmes
+        on keyed.programme_code = programmes.programme_code
+    left join modes
+        on keyed.mode_code = modes.mode_code
+    left join lieux
+        on keyed.lieu_code = lieux.lieu_code
+    left join raisons
+        on keyed.raison_code = raisons.code
+    left join actes
+        on keyed.acte_code = actes.code
+    left join categories
+        on keyed.provider_category_code = categories.code
+),
+
+ranked as (
+    select
+        *,
+        row_number() over (
+            partition by
+                establishment_code,
+                intervention_number,
+                user_file_id,
+                is_latest_transmission and quarantine_reason is null
+            order by fiscal_year, period, source_file, source_record
+        ) as duplicate_rank
+    from checked
+),
+
+final as (
+    select
+        transmission_id,
+        establishment_code,
+        fiscal_year,
+        period,
+        establishment_code || ':' || intervention_number as intervention_id,
+        user_file_id,
+        person_id,
+        establishment_code || ':' || request_number as request_id,
+        installation_code,
+        intervention_date,
+        centre_activites_code,
+        programme_code,
+        intervention_type,
+        mode_code,
+        lieu_code,
+        raison_code,
+        acte_code,
+        provider_category_code,
+        {{ pseudonymize("'intervenant:' || establishment_code || ':' || provider_number") }}
+            as provider_id,
+        duration_minutes,
+        age_at_event,
+        sex,
+        residence_clsc_code,
+        source_file,
+        source_record,
+        {{ row_status('is_known_transmission', 'is_latest_transmission', 'quarantine_reason', 'duplicate_rank') }} as row_status,
+        quarantine_column,
+        quarantine_reason
+    from ranked
+)
+
+select * from final

@@ -1,0 +1,28 @@
+# Sourced by the scripts: makes .venv on a fresh clone (or when pyproject.toml changed),
+# activates it and sets the environment every command needs.
+# Usage: ensure_venv "<extras>"   e.g. ensure_venv "dev"
+set -euo pipefail
+
+ICLSC_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ICLSC_ROOT"
+
+ensure_venv() {
+    local extras="$1"
+    local python="${ICLSC_PYTHON:-$(command -v python3.11 || command -v python3)}"
+    local stamp=".venv/.iclsc-installed"
+    local want
+    want="$(cat pyproject.toml | sha256sum | cut -c1-64) $extras"
+    if [ ! -x .venv/bin/python ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+        echo "[iclsc] setting up .venv (extras: $extras)" >&2
+        [ -x .venv/bin/python ] || "$python" -m venv .venv
+        .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+        .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[$extras]"
+        echo "$want" > "$stamp"
+    fi
+    # shellcheck disable=SC1091
+    source .venv/bin/activate
+    export DBT_PROFILES_DIR="$ICLSC_ROOT/profiles"
+    export DBT_SEND_ANONYMOUS_USAGE_STATS=false
+    export DO_NOT_TRACK=1
+    export GX_ANALYTICS_ENABLED=false
+}

@@ -1,0 +1,33 @@
+"""`python -m iclsc publish`: publish a release from a built warehouse."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from iclsc import project_dir
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--publish-dir",
+        type=Path,
+        default=Path(os.environ.get("ICLSC_PUBLISH_DIR", "publication")),
+        help="where releases go (ICLSC_PUBLISH_DIR, default publication)",
+    )
+    parser.add_argument("--target-dir", type=Path, default=project_dir() / "target")
+    parser.add_argument("--release-id", default=None, help="default: a UTC timestamp")
+
+
+def run(args: argparse.Namespace) -> int:
+    from iclsc.publish.release import GateError, publish
+
+    try:
+        release_dir = publish(args.publish_dir, args.target_dir, args.release_id)
+    except GateError as error:
+        print(f"publication refused: {error}", file=sys.stderr)
+        return 3
+    print(f"published {release_dir}")
+    return 0

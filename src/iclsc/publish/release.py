@@ -1,0 +1,120 @@
+"""Assembles a release, runs the gates, and publishes it atomically.
+
+A release is built in a hidden folder beside the others, renamed into place only when it is
+complete and every gate passed, and only then does `latest` move (an atomic symlink swap).
+A failure leaves the previous releases and `latest` untouched.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from iclsc.publish import datapackage, gates, manifest, tables
+from iclsc.warehouse import open_warehouse
+
+
+class GateError(RuntimeError):
+    def __init__(self, violations: list):
+        self.violations = violations
+        shown = "\n".join(f"  {v}" for v in violations[:50])
+        more = f"\n  ... and {len(violations) - 50} more" if len(violations) > 50 else ""
+        super().__init__(f"{len(violations)} publication gate violation(s):\n{shown}{more}")
+
+
+@dataclass
+class Release:
+    """What the steps of a publication share; extra steps add files and resources to it."""
+
+    release_id: str
+    created: str
+    directory: Path
+    manifest: dict
+    datasets: list[manifest.Dataset]
+    rows: dict[str, list[list[str]]] = field(default_factory=dict)
+    resources: list[dict] = field(default_factory=list)
+    extra: dict = field(default_factory=dict)
+
+
+# Steps run after the datasets are written and before datapackage.json: each takes the
+# Release and may add files, resources or properties. Later features register here.
+EXTRA_STEPS: list[Callable[[Release], None]] = []
+
+
+def new_release_id(publish_dir: Path, now: datetime) -> str:
+    base = now.strftime("%Y%m%dT%H%M%SZ")
+    candidate, n = base, 1
+    while (publish_dir / candidate).exists():
+        n += 1
+        candidate = f"{base}-{n}"
+    return candidate
+
+
+def point_latest(publish_dir: Path, release_id: str) -> None:
+    link = publish_dir / "latest"
+    temporary = publish_dir / f".latest-{release_id}"
+    if temporary.is_symlink() or temporary.exists():
+        temporary.unlink()
+    temporary.symlink_to(release_id, target_is_directory=True)
+    os.replace(temporary, link)
+
+
+def publish(
+    publish_dir: Path,
+    target_dir: Path,
+    release_id: str | None = None,
+    now: datetime | None = None,
+) -> Path:
+    now = now or datetime.now(UTC)
+    publish_dir.mkdir(parents=True, exist_ok=True)
+    release_id = release_id or new_release_id(publish_dir, now)
+    final_dir = publish_dir / release_id
+    if final_dir.exists():
+        raise FileExistsError(f"release {final_dir} already exists")
+    loaded = manifest.load_manifest(target_dir)
+    datasets = manifest.published_datasets(loaded)
+    if not datasets:
+        raise manifest.ManifestError("no published dataset (models/exports) in the manifest")
+
+    incoming = publish_dir / f".incoming-{release_id}"
+    shutil.rmtree(incoming, ignore_errors=True)
+    incoming.mkdir()
+    try:
+        release = Release(
+            release_id=release_id,
+            created=now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            directory=incoming,
+            manifest=loaded,
+            datasets=datasets,
+        )
+        with open_warehouse() as warehouse:
+            for dataset in datasets:
+                release.rows[dataset.resource] = tables.read_rows(warehouse, dataset)
+
+        settings = gates.project_vars()
+        violations = []
+        for dataset in datasets:
+            violations += gates.run_gates(dataset, release.rows[dataset.resource], settings)
+        if violations:
+            raise GateError(violations)
+
+        for dataset in datasets:
+            data = tables.write_csv(incoming / dataset.path, dataset, release.rows[dataset.resource])
+            release.resources.append(datapackage.resource_descriptor(dataset, data))
+        for step in EXTRA_STEPS:
+            step(release)
+        descriptor = datapackage.package_descriptor(release_id, release.created, release.resources)
+        (incoming / "datapackage.json").write_text(
+            json.dumps(descriptor, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+        )
+        os.rename(incoming, final_dir)
+    except BaseException:
+        shutil.rmtree(incoming, ignore_errors=True)
+        raise
+    point_latest(publish_dir, release_id)
+    return final_dir

@@ -1,0 +1,56 @@
+{#- Staging is the identifier boundary. Fails when any model after staging holds a column
+    named like a direct identifier, or a value that looks like a NAM (4 letters and 8
+    digits), a Canadian postal code, or a birth date (a date before the earliest event the
+    project handles, var('earliest_event_date')). A NAM or postal code must stand alone
+    (not inside a longer run of letters and digits), so hex pseudonyms do not match by
+    chance. Inspects every column of every model outside the staging folder, as built. -#}
+{%- set nam_pattern = '(.*[^A-Za-z0-9])?[A-Za-z]{4}[0-9]{8}([^A-Za-z0-9].*)?' -%}
+{%- set postal_pattern = '(.*[^A-Za-z0-9])?[ABCEGHJ-NPRSTVXYabceghj-nprstvxy][0-9][A-Za-z] ?[0-9][A-Za-z][0-9]([^A-Za-z0-9].*)?' -%}
+{%- set name_pattern = '^(nam|nom|prenom|code_postal|postal_code|date_naissance|birth_date|dob|no_dossier|no_intervenant)$' -%}
+{%- set checks = [] -%}
+{%- if execute -%}
+    {%- for node in graph.nodes.values() -%}
+        {%- if node.resource_type == 'model' and node.package_name == project_name and node.fqn[1] != 'staging' -%}
+            {%- set relation = adapter.get_relation(database=node.database, schema=node.schema, identifier=node.alias) -%}
+            {%- if relation is not none -%}
+                {%- for column in adapter.get_columns_in_relation(relation) -%}
+                    {%- set column_name = column.name | lower -%}
+                    {%- if modules.re.search(name_pattern, column_name) -%}
+                        {%- do checks.append("select '" ~ node.name ~ "' as model_name, '" ~ column.name ~ "' as column_name, 'column named like an identifier' as problem") -%}
+                    {%- endif -%}
+                    {%- set quoted = adapter.quote(column.name) -%}
+                    {%- if column.is_string() -%}
+                        {%- do checks.append(
+                            "select '" ~ node.name ~ "' as model_name, '" ~ column.name ~ "' as column_name, 'value looks like a NAM or a postal code' as problem"
+                            ~ " from (select 1 as found from " ~ relation ~ " where "
+                            ~ iclsc.regex_full_match(quoted, nam_pattern) ~ " or " ~ iclsc.regex_full_match(quoted, postal_pattern)
+                            ~ " limit 1) as hit"
+                        ) -%}
+                    {%- elif 'date' in column.dtype | lower or 'timestamp' in column.dtype | lower -%}
+                        {%- do checks.append(
+                            "select '" ~ node.name ~ "' as model_name, '" ~ column.name ~ "' as column_name, 'date before the earliest event: looks like a birth date' as problem"
+                            ~ " from (select 1 as found from " ~ relation ~ " where "
+                            ~ quoted ~ " < cast('" ~ var('earliest_event_date') ~ "' as date) limit 1) as hit"
+                        ) -%}
+                    {%- endif -%}
+                {%- endfor -%}
+            {%- endif -%}
+        {%- endif -%}
+    {%- endfor -%}
+{%- endif -%}
+
+with
+
+findings as (
+    {%- for check in checks %}
+    {{ check }}
+    union all
+    {%- endfor %}
+    select
+        cast(null as {{ dbt.type_string() }}) as model_name,
+        cast(null as {{ dbt.type_string() }}) as column_name,
+        cast(null as {{ dbt.type_string() }}) as problem
+    where 1 = 0
+)
+
+select * from findings
