@@ -181,12 +181,13 @@ class EstablishmentTables:
         interventions), a few individual rows differ in duration or act."""
         a = self.activity
         numbers = np.unique(a.no[rows])
-        late = rng.choice(numbers, size=round(LATE_ENTRY_SHARE * numbers.shape[0]), replace=False)
+        n_late = min(numbers.shape[0], max(1, round(LATE_ENTRY_SHARE * numbers.shape[0])))
+        late = rng.choice(numbers, size=n_late, replace=False)
         rows = rows[~np.isin(a.no[rows], late)]
         minutes = a.minutes[rows].astype(np.int64)
         acte = a.acte[rows].copy()
         individual = np.flatnonzero(a.type[rows] == TYPE_I)
-        n_fix = round(CORRECTED_SHARE * rows.shape[0])
+        n_fix = max(1, round(CORRECTED_SHARE * rows.shape[0]))
         fixed = rng.choice(individual, size=min(n_fix, individual.shape[0]), replace=False)
         on_minutes = rng.random(fixed.shape[0]) < 0.5
         shift = rng.choice([-15, -10, -5, 5, 10, 15, 30], size=fixed.shape[0])
