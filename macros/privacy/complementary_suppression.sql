@@ -90,9 +90,13 @@
             suppression_cells.{{ column }},
             {%- endfor %}
             suppression_cells.is_primary_suppressed,
-            suppression_round_{{ rounds }}.is_suppressed
+            {#- a cell in no relation (a table without margins) keeps its primary flag -#}
+            coalesce(
+                suppression_round_{{ rounds }}.is_suppressed,
+                suppression_cells.is_primary_suppressed
+            ) as is_suppressed
         from suppression_cells
-        inner join suppression_round_{{ rounds }}
+        left join suppression_round_{{ rounds }}
             on suppression_cells.cell_id = suppression_round_{{ rounds }}.cell_id
     )
 

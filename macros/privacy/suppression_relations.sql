@@ -5,8 +5,20 @@
    - cells: relation with the key columns
    - by: columns without margins (each value is a separate table)
    - hierarchies: dimension columns, coarse to fine within each hierarchy
+   A margin whose hierarchy has no finer level in the table has no relation.
    Returns cell_id, relation_id, is_total. #}
 {% macro suppression_relations(cells, by, hierarchies) %}
+    select
+        cell_id,
+        relation_id,
+        is_total
+    from (
+        select
+            relation_rows.*,
+            count(case when not relation_rows.is_total then 1 end)
+                over (partition by relation_rows.relation_id)
+            as n_members
+        from (
     {%- set total = var('total_label') -%}
     {%- set keys = by + (hierarchies | sum(start=[])) -%}
     {%- for hierarchy in hierarchies %}
@@ -36,4 +48,7 @@
         where {{ hierarchy[-1] }} = '{{ total }}'
         {% if not loop.last %}union all{% endif %}
     {%- endfor %}
+        ) as relation_rows
+    ) as counted_relations
+    where n_members > 0
 {% endmacro %}
