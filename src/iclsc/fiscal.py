@@ -72,8 +72,13 @@ def write_seed(path: Path, first_year: int = FIRST_SEED_YEAR, last_year: int = L
         for year in range(first_year, last_year + 1):
             for p in fiscal_periods(year):
                 writer.writerow(
-                    [p.fiscal_year, p.period, p.start_date.isoformat(), p.end_date.isoformat(),
-                     p.n_days]
+                    [
+                        p.fiscal_year,
+                        p.period,
+                        p.start_date.isoformat(),
+                        p.end_date.isoformat(),
+                        p.n_days,
+                    ]
                 )
 
 

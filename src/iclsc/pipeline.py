@@ -100,7 +100,9 @@ def run(args: argparse.Namespace) -> int:
 
     from iclsc.publish.release import GateError, publish
 
-    publish_dir = args.publish_dir if args.publish_dir.is_absolute() else project_dir() / args.publish_dir
+    publish_dir = (
+        args.publish_dir if args.publish_dir.is_absolute() else project_dir() / args.publish_dir
+    )
     try:
         release_dir = publish(publish_dir, project_dir() / "target", args.release_id)
     except GateError as error:

@@ -4,14 +4,21 @@
     project handles, var('earliest_event_date')). A NAM or postal code must stand alone
     (not inside a longer run of letters and digits), so hex pseudonyms do not match by
     chance. Inspects every column of every model outside the staging folder, as built. -#}
-{%- set nam_pattern = '(.*[^A-Za-z0-9])?[A-Za-z]{4}[0-9]{8}([^A-Za-z0-9].*)?' -%}
-{%- set postal_pattern = '(.*[^A-Za-z0-9])?[ABCEGHJ-NPRSTVXYabceghj-nprstvxy][0-9][A-Za-z] ?[0-9][A-Za-z][0-9]([^A-Za-z0-9].*)?' -%}
-{%- set name_pattern = '^(nam|nom|prenom|code_postal|postal_code|date_naissance|birth_date|dob|no_dossier|no_intervenant)$' -%}
+{%- set alone_before = '(.*[^A-Za-z0-9])?' -%}
+{%- set alone_after = '([^A-Za-z0-9].*)?' -%}
+{%- set nam_pattern = alone_before ~ '[A-Za-z]{4}[0-9]{8}' ~ alone_after -%}
+{%- set postal_letter = '[ABCEGHJ-NPRSTVXYabceghj-nprstvxy]' -%}
+{%- set postal_pattern = alone_before ~ postal_letter ~ '[0-9][A-Za-z] ?[0-9][A-Za-z][0-9]' ~ alone_after -%}
+{%- set name_pattern = '^(nam|nom|prenom|code_postal|postal_code|date_naissance|birth_date|dob'
+    ~ '|no_dossier|no_intervenant)$' -%}
 {%- set checks = [] -%}
 {%- if execute -%}
     {%- for node in graph.nodes.values() -%}
-        {%- if node.resource_type == 'model' and node.package_name == project_name and node.fqn[1] != 'staging' -%}
-            {%- set relation = adapter.get_relation(database=node.database, schema=node.schema, identifier=node.alias) -%}
+        {%- set is_after_staging = node.resource_type == 'model' and node.fqn[1] != 'staging' -%}
+        {%- if is_after_staging and node.package_name == project_name -%}
+            {%- set relation = adapter.get_relation(
+                database=node.database, schema=node.schema, identifier=node.alias
+            ) -%}
             {%- if relation is not none -%}
                 {%- for column in adapter.get_columns_in_relation(relation) -%}
                     {%- set column_name = column.name | lower -%}
@@ -42,10 +49,10 @@
 with
 
 findings as (
-    {%- for check in checks %}
-    {{ check }}
-    union all
-    {%- endfor %}
+    {% for check in checks %}
+        {{ check }}
+        union all
+    {% endfor %}
     select
         cast(null as {{ dbt.type_string() }}) as model_name,
         cast(null as {{ dbt.type_string() }}) as column_name,

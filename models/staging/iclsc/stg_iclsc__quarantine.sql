@@ -12,22 +12,16 @@
 
 with
 
-{% for raw_file, base in bases %}
-{{ raw_file }} as (
-    select
-        '{{ raw_file }}' as raw_file,
-        source_file,
-        source_record,
-        quarantine_column,
-        quarantine_reason
-    from {{ ref(base) }}
-    where row_status = 'quarantined'
-),
-{% endfor %}
-
 unioned as (
     {% for raw_file, base in bases %}
-        select * from {{ raw_file }}
+        select
+            '{{ raw_file }}' as raw_file,
+            source_file,
+            source_record,
+            quarantine_column,
+            quarantine_reason
+        from {{ ref(base) }}
+        where row_status = 'quarantined'
         {% if not loop.last %}union all{% endif %}
     {% endfor %}
 ),

@@ -10,24 +10,18 @@
 
 with
 
-{% for raw_file, base in bases %}
-{{ raw_file }} as (
-    select
-        '{{ raw_file }}' as raw_file,
-        source_file,
-        count(*) as rows_read,
-        count(case when row_status = 'valid' then 1 end) as rows_staged,
-        count(case when row_status = 'quarantined' then 1 end) as rows_quarantined,
-        count(case when row_status = 'superseded' then 1 end) as rows_superseded,
-        count(case when row_status = 'duplicate' then 1 end) as rows_duplicate
-    from {{ ref(base) }}
-    group by source_file
-),
-{% endfor %}
-
 unioned as (
     {% for raw_file, base in bases %}
-        select * from {{ raw_file }}
+        select
+            '{{ raw_file }}' as raw_file,
+            source_file,
+            count(*) as rows_read,
+            count(case when row_status = 'valid' then 1 end) as rows_staged,
+            count(case when row_status = 'quarantined' then 1 end) as rows_quarantined,
+            count(case when row_status = 'superseded' then 1 end) as rows_superseded,
+            count(case when row_status = 'duplicate' then 1 end) as rows_duplicate
+        from {{ ref(base) }}
+        group by source_file
         {% if not loop.last %}union all{% endif %}
     {% endfor %}
 ),

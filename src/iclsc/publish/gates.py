@@ -64,42 +64,72 @@ def check_rule(dataset: Dataset, rows: list[list[str]], min_persons: int) -> lis
     for row_number, row in enumerate(rows, start=2):
         withheld = row[suppressed_at] == "true"
         if row[suppressed_at] not in ("true", "false"):
-            violations.append(Violation("rule", dataset.resource, f"row {row_number}: suppressed flag {row[suppressed_at]!r}"))
+            violations.append(
+                Violation(
+                    "rule",
+                    dataset.resource,
+                    f"row {row_number}: suppressed flag {row[suppressed_at]!r}",
+                )
+            )
             continue
         for index, measure in measures:
             value = row[index]
             if withheld and value != "":
-                violations.append(Violation("rule", dataset.resource, f"row {row_number}: withheld row shows {measure.name}"))
+                violations.append(
+                    Violation(
+                        "rule",
+                        dataset.resource,
+                        f"row {row_number}: withheld row shows {measure.name}",
+                    )
+                )
             elif not withheld and value == "":
-                violations.append(Violation("rule", dataset.resource, f"row {row_number}: published row lacks {measure.name}"))
+                violations.append(
+                    Violation(
+                        "rule",
+                        dataset.resource,
+                        f"row {row_number}: published row lacks {measure.name}",
+                    )
+                )
             elif not withheld and measure.counts == "persons" and 0 < int(value) < min_persons:
-                violations.append(Violation("rule", dataset.resource, f"row {row_number}: {measure.name} = {value} is below {min_persons}"))
+                violations.append(
+                    Violation(
+                        "rule",
+                        dataset.resource,
+                        f"row {row_number}: {measure.name} = {value} is below {min_persons}",
+                    )
+                )
     return violations
 
 
 def check_lone_withheld(dataset: Dataset, rows: list[list[str]]) -> list[Violation]:
     names = [f.name for f in dataset.fields]
     totals = {f.name: f.total for f in dataset.dimensions}
+    chains = hierarchies(dataset)
     suppressed_at = names.index(dataset.suppressed.name)
     key_at = [names.index(f.name) for f in dataset.dimensions]
-    withheld_count: dict[tuple, int] = defaultdict(int)
+    withheld: dict[tuple, int] = defaultdict(int)
+    members: dict[tuple, int] = defaultdict(int)
     for row in rows:
-        withheld = row[suppressed_at] == "true"
+        is_withheld = row[suppressed_at] == "true"
         key = {names[i]: row[i] for i in key_at}
-        for chain_index, chain in enumerate(hierarchies(dataset)):
+        for chain_index, chain in enumerate(chains):
             depth = sum(1 for column in chain if key[column] != totals[column])
             if depth < len(chain):  # the row is the margin of its own relation
-                relation = (chain_index, tuple(sorted(key.items())))
-                withheld_count[relation] += withheld
+                withheld[(chain_index, tuple(sorted(key.items())))] += is_withheld
             if depth >= 1:  # the row is a member of its parent's relation
                 parent = dict(key)
                 parent[chain[depth - 1]] = totals[chain[depth - 1]]
                 relation = (chain_index, tuple(sorted(parent.items())))
-                withheld_count[relation] += withheld
+                withheld[relation] += is_withheld
+                members[relation] += 1
     return [
-        Violation("complementary", dataset.resource, f"relation {dict(relation[1])} along {hierarchies(dataset)[relation[0]]} has one withheld cell")
-        for relation, count in withheld_count.items()
-        if count == 1
+        Violation(
+            "complementary",
+            dataset.resource,
+            f"one withheld cell along {chains[relation[0]]} in {dict(relation[1])}",
+        )
+        for relation, count in withheld.items()
+        if count == 1 and members[relation] > 0
     ]
 
 

@@ -104,7 +104,9 @@ def publish(
             raise GateError(violations)
 
         for dataset in datasets:
-            data = tables.write_csv(incoming / dataset.path, dataset, release.rows[dataset.resource])
+            data = tables.write_csv(
+                incoming / dataset.path, dataset, release.rows[dataset.resource]
+            )
             release.resources.append(datapackage.resource_descriptor(dataset, data))
         for step in EXTRA_STEPS:
             step(release)

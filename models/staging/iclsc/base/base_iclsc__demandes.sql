@@ -122,7 +122,9 @@ final as (
         residence_clsc_code,
         source_file,
         source_record,
-        {{ row_status('is_known_transmission', 'is_latest_transmission', 'quarantine_reason', 'duplicate_rank') }} as row_status,
+        {{ row_status(
+            'is_known_transmission', 'is_latest_transmission', 'quarantine_reason', 'duplicate_rank'
+        ) }} as row_status,
         quarantine_column,
         quarantine_reason
     from ranked
