@@ -29,6 +29,12 @@ def log(message: str) -> None:
     print(f"[iclsc] {message}", file=sys.stderr, flush=True)
 
 
+def target_dir() -> Path:
+    """Where dbt writes its artifacts (DBT_TARGET_PATH, as dbt reads it)."""
+    path = Path(os.environ.get("DBT_TARGET_PATH", "target"))
+    return path if path.is_absolute() else project_dir() / path
+
+
 def dbt_executable() -> str:
     candidate = Path(sys.executable).with_name("dbt")
     return str(candidate) if candidate.exists() else "dbt"
@@ -104,7 +110,7 @@ def run(args: argparse.Namespace) -> int:
         args.publish_dir if args.publish_dir.is_absolute() else project_dir() / args.publish_dir
     )
     try:
-        release_dir = publish(publish_dir, project_dir() / "target", args.release_id)
+        release_dir = publish(publish_dir, target_dir(), args.release_id)
     except GateError as error:
         log(f"publication refused: {error}")
         return EXIT_PUBLICATION_GATE

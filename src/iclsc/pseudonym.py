@@ -41,7 +41,8 @@ def is_development_key() -> bool:
     return os.environ.get(KEY_ENV, "") == DEVELOPMENT_KEY
 
 
-def warn_if_development_key(stream=sys.stderr) -> None:
+def warn_if_development_key(stream=None) -> None:
+    stream = stream or sys.stderr
     if is_development_key():
         banner = "!" * 78
         print(

@@ -7,8 +7,6 @@ import os
 import sys
 from pathlib import Path
 
-from iclsc import project_dir
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
@@ -17,15 +15,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=Path(os.environ.get("ICLSC_PUBLISH_DIR", "publication")),
         help="where releases go (ICLSC_PUBLISH_DIR, default publication)",
     )
-    parser.add_argument("--target-dir", type=Path, default=project_dir() / "target")
+    parser.add_argument(
+        "--target-dir",
+        type=Path,
+        default=None,
+        help="dbt artifacts (default: DBT_TARGET_PATH, else target/)",
+    )
     parser.add_argument("--release-id", default=None, help="default: a UTC timestamp")
 
 
 def run(args: argparse.Namespace) -> int:
+    from iclsc.pipeline import target_dir
     from iclsc.publish.release import GateError, publish
 
     try:
-        release_dir = publish(args.publish_dir, args.target_dir, args.release_id)
+        release_dir = publish(args.publish_dir, args.target_dir or target_dir(), args.release_id)
     except GateError as error:
         print(f"publication refused: {error}", file=sys.stderr)
         return 3
