@@ -1,0 +1,115 @@
+"""House rules checked on the dbt manifest and the built warehouse (dbt-project-evaluator style).
+
+Every model and every column described; every model's grain tested (unique + not_null);
+only staging reads sources; no published column is sensitive.
+"""
+
+from __future__ import annotations
+
+import json
+
+import duckdb
+import pytest
+
+GRAIN_TESTS = {
+    ("unique", "not_null"),
+    ("unique_combination", "not_null_combination"),
+}
+
+
+@pytest.fixture(scope="module")
+def manifest(tiny_build):
+    return json.loads((tiny_build.target_dir / "manifest.json").read_text(encoding="utf-8"))
+
+
+def project_models(manifest):
+    project = manifest["metadata"]["project_name"]
+    return [
+        node
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model" and node["package_name"] == project
+    ]
+
+
+def attached_tests(manifest, model_id):
+    found = set()
+    for node in manifest["nodes"].values():
+        if node["resource_type"] == "test" and model_id in node["depends_on"]["nodes"]:
+            meta = node.get("test_metadata") or {}
+            attached = node.get("attached_node")
+            if attached == model_id and meta.get("name"):
+                found.add((meta["name"], node.get("column_name")))
+    return found
+
+
+def test_every_model_and_column_is_described(manifest, tiny_build):
+    connection = duckdb.connect(str(tiny_build.duckdb_path), read_only=True)
+    problems = []
+    for node in project_models(manifest):
+        if not node["description"].strip():
+            problems.append(f"{node['name']}: no description")
+        documented = {name.lower() for name, c in node["columns"].items() if c["description"]}
+        actual = {
+            row[0].lower()
+            for row in connection.execute(
+                "select column_name from information_schema.columns"
+                " where table_schema = ? and table_name = ?",
+                [node["schema"], node["alias"]],
+            ).fetchall()
+        }
+        if not actual:
+            problems.append(f"{node['name']}: not built")
+        for column in sorted(actual - documented):
+            problems.append(f"{node['name']}.{column}: not described")
+        for column in sorted(set(node["columns"]) - actual):
+            problems.append(f"{node['name']}.{column}: documented but absent")
+    connection.close()
+    assert problems == []
+
+
+def test_every_model_has_a_grain_test(manifest):
+    missing = []
+    for node in project_models(manifest):
+        tests = attached_tests(manifest, node["unique_id"])
+        names = {name for name, _ in tests}
+        column_grain = any(
+            ("unique", column) in tests and ("not_null", column) in tests
+            for _, column in tests
+            if column
+        )
+        combination_grain = {"unique_combination", "not_null_combination"} <= names
+        if not (column_grain or combination_grain):
+            missing.append(node["name"])
+    assert missing == []
+
+
+def test_only_staging_reads_sources(manifest):
+    offenders = [
+        node["name"]
+        for node in project_models(manifest)
+        if node["fqn"][1] != "staging"
+        and any(dep.startswith("source.") for dep in node["depends_on"]["nodes"])
+    ]
+    assert offenders == []
+
+
+def test_no_sensitive_column_outside_the_internal_layers(manifest):
+    offenders = [
+        f"{node['name']}.{name}"
+        for node in project_models(manifest)
+        if node["fqn"][1] in {"marts", "exports"}
+        for name, column in node["columns"].items()
+        if (column.get("meta") or {}).get("sensitive")
+    ]
+    assert offenders == []
+
+
+def test_identifier_columns_are_marked_sensitive(manifest):
+    identifiers = {"person_id", "provider_id", "user_file_id", "birth_date"}
+    unmarked = [
+        f"{node['name']}.{name}"
+        for node in project_models(manifest)
+        for name, column in node["columns"].items()
+        if name in identifiers and not (column.get("meta") or {}).get("sensitive")
+    ]
+    assert unmarked == []
