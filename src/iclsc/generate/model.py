@@ -53,7 +53,9 @@ EXTRA_SAME_PROGRAMME_DEFAULT = 0.08
 OTHER_PROGRAMME_PROBABILITY = 0.15
 # Multiplies every service line's pace: calibrates the overall average to about 17
 # intervention rows per user per fiscal year (the paces above are relative to each other).
-PACE_SCALE = 1.4
+PACE_SCALE = 1.25
+# A user's own pace is the line's pace times a gamma draw of mean 1 (the long tail), capped.
+MAX_PERSONAL_PACE = 6.0
 
 
 @dataclass(frozen=True)
@@ -126,7 +128,7 @@ SERVICE_LINES: tuple[ServiceLine, ...] = (
     L("jd_early_childhood", "JD", "5973", 0.6, {"06": 0.3, "16": 0.3, "04": 0.2, "01": 0.2},
       200, 2.0, 0.95, ages=(0,), lieu="early", family=0.20),
     # SPUB: public health - perinatal, school health, vaccination.
-    L("spub_newborn", "SPUB", "5970", 1.0, {"01": 0.85, "10": 0.08, "02": 0.07}, 75, 4.5, 0.8,
+    L("spub_newborn", "SPUB", "5970", 1.0, {"01": 0.85, "10": 0.08, "02": 0.07}, 75, 4.0, 0.8,
       ages=(0,), lieu="newborn", newborn=True, raisons={"009": 0.9, "016": 0.1}),
     L("spub_pregnancy", "SPUB", "5970", 1.0, {"01": 0.85, "10": 0.15}, 120, 2.5, 0.7,
       ages=(2, 3), sex="F", group=0.15, raisons={"009": 0.9, "016": 0.1}),
