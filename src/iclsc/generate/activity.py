@@ -178,9 +178,8 @@ def simulate_establishment(
     )
     first_day = first_visit_day(rng, start, delay, weekend_shift)
     end_day = first_day + duration
-    pace = model.line_rate[line] * rng.gamma(
-        model.line_dispersion[line], 1.0 / model.line_dispersion[line]
-    )
+    personal = rng.gamma(model.line_dispersion[line], 1.0 / model.line_dispersion[line])
+    pace = model.line_rate[line] * np.minimum(personal, m.MAX_PERSONAL_PACE)
     open_from = np.maximum(window.start, active_from)
     open_to = np.minimum(window.end, active_to)
     request_seen = has_request & (start >= window.start) & (start <= open_to)

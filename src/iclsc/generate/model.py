@@ -53,7 +53,9 @@ EXTRA_SAME_PROGRAMME_DEFAULT = 0.08
 OTHER_PROGRAMME_PROBABILITY = 0.15
 # Multiplies every service line's pace: calibrates the overall average to about 17
 # intervention rows per user per fiscal year (the paces above are relative to each other).
-PACE_SCALE = 1.4
+PACE_SCALE = 1.25
+# A user's own pace is the line's pace times a gamma draw of mean 1 (the long tail), capped.
+MAX_PERSONAL_PACE = 6.0
 
 
 @dataclass(frozen=True)
@@ -98,8 +100,8 @@ SERVICE_LINES: tuple[ServiceLine, ...] = (
       ages=(4, 5, 6, 7), lieu="home", raisons={"001": 1.0}),
     L("sapa_hearing_speech", "SAPA", "6864", 0.02, {"14": 0.5, "15": 0.5}, 60, 1.2, 0.95,
       ages=(4, 5, 6, 7), lieu="home", raisons={"004": 0.6, "014": 0.4}),
-    L("sapa_day_centre", "SAPA", "5980", 0.04, {"01": 0.3, "04": 0.3, "07": 0.2, "09": 0.2},
-      150, 3.0, 0.9, ages=(5, 6, 7), group=0.3),
+    L("sapa_day_centre", "SAPA", "5980", 0.03, {"01": 0.3, "04": 0.3, "07": 0.2, "09": 0.2},
+      150, 3.0, 0.9, ages=(5, 6, 7), group=0.12),
     # SPH: physical health, nursing at home after a hospital stay or at the CLSC.
     L("sph_home_nursing", "SPH", "6173", 0.35, {"01": 0.68, "02": 0.27, "18": 0.05}, 50, 6.0,
       0.9, lieu="home"),
@@ -122,11 +124,11 @@ SERVICE_LINES: tuple[ServiceLine, ...] = (
       0.95, ages=MINORS, lieu="youth", family=0.08, group=0.05),
     # JD: youth in difficulty (0-17), often with the family.
     L("jd_psychosocial", "JD", "5910", 1.0, {"04": 0.35, "05": 0.20, "06": 0.25, "16": 0.20},
-      180, 3.0, 0.95, ages=MINORS, lieu="youth", family=0.15, group=0.05),
+      180, 3.0, 0.95, ages=MINORS, lieu="youth", family=0.15, group=0.08),
     L("jd_early_childhood", "JD", "5973", 0.6, {"06": 0.3, "16": 0.3, "04": 0.2, "01": 0.2},
       200, 2.0, 0.95, ages=(0,), lieu="early", family=0.20),
     # SPUB: public health - perinatal, school health, vaccination.
-    L("spub_newborn", "SPUB", "5970", 1.0, {"01": 0.85, "10": 0.08, "02": 0.07}, 75, 4.5, 0.8,
+    L("spub_newborn", "SPUB", "5970", 1.0, {"01": 0.85, "10": 0.08, "02": 0.07}, 75, 4.0, 0.8,
       ages=(0,), lieu="newborn", newborn=True, raisons={"009": 0.9, "016": 0.1}),
     L("spub_pregnancy", "SPUB", "5970", 1.0, {"01": 0.85, "10": 0.15}, 120, 2.5, 0.7,
       ages=(2, 3), sex="F", group=0.15, raisons={"009": 0.9, "016": 0.1}),
