@@ -23,6 +23,8 @@ EXIT_OK = 0
 EXIT_CONFIGURATION = 2
 EXIT_PUBLICATION_GATE = 3
 EXIT_DBT_BUILD = 4
+EXIT_RAW_INVALID = 5  # iclsc.quality.preflight: a raw file is structurally broken
+EXIT_RAW_EXPECTATIONS = 6  # iclsc.quality.expectations: a raw delivery failed an error check
 
 
 def log(message: str) -> None:
@@ -99,7 +101,15 @@ def run(args: argparse.Namespace) -> int:
         log(f"the extract directory {raw_dir} does not exist")
         return EXIT_CONFIGURATION
 
-    env = dbt_environment(raw_dir)
+    from iclsc.quality import expectations, preflight
+
+    readable_dir = preflight.preflight_for_run(raw_dir, log)
+    if readable_dir is None:
+        return EXIT_RAW_INVALID
+    if not expectations.validate_raw_for_run(readable_dir, log):
+        return EXIT_RAW_EXPECTATIONS
+
+    env = dbt_environment(readable_dir)
     if run_dbt(["build"], env) != 0:
         log("dbt build failed: nothing published, latest left as it was")
         return EXIT_DBT_BUILD

@@ -1,7 +1,8 @@
-{#- Every raw row that staging refused, with the file and record that carried it and the
-    first reason found. It holds no value of the row, so no identifier. Rows of superseded
-    transmissions and resolved duplicates are not here: they are counted in
-    stg_iclsc__row_reconciliation. -#}
+{#- Every raw row that staging did not keep, with the file and record that carried it, its
+    fate (quarantined: a check failed; duplicate: a repeated key, resolved by keeping the
+    first record; superseded: a later transmission replaced its transmission) and the
+    reason. It holds no value of the row, so no identifier. Together with the staged rows
+    it accounts for every raw row (stg_iclsc__row_reconciliation). -#}
 {% set bases = [
     ('installations', 'base_iclsc__installations'),
     ('transmissions', 'base_iclsc__transmissions'),
@@ -18,10 +19,11 @@ unioned as (
             '{{ raw_file }}' as raw_file,
             source_file,
             source_record,
+            row_status,
             quarantine_column,
             quarantine_reason
         from {{ ref(base) }}
-        where row_status = 'quarantined'
+        where row_status != 'valid'
         {% if not loop.last %}union all{% endif %}
     {% endfor %}
 ),
@@ -31,6 +33,7 @@ final as (
         raw_file,
         source_file,
         source_record,
+        row_status,
         quarantine_column,
         quarantine_reason
     from unioned

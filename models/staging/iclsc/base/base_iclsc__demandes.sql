@@ -5,11 +5,13 @@
     {'when': "file_number is null", 'column': 'no_dossier', 'reason': 'numero de dossier manquant'},
     {'when': "received_date is null", 'column': 'date_reception', 'reason': 'date manquante ou invalide'},
     {'when': "received_date not between transmissions.period_start_date and transmissions.period_end_date", 'column': 'date_reception', 'reason': 'date hors de la periode de la transmission'},
+    {'when': "received_date > " ~ safe_cast('transmissions.transmitted_at', 'date'), 'column': 'date_reception', 'reason': 'date posterieure a la reception de la transmission'},
     {'when': "installations.installation_code is null", 'column': 'code_installation', 'reason': 'installation inconnue'},
     {'when': "installations.establishment_code != transmissions.establishment_code", 'column': 'code_installation', 'reason': "installation d'un autre etablissement"},
     {'when': "centres.centre_activites_code is null", 'column': 'code_centre_activites', 'reason': "centre d'activites inconnu"},
     {'when': "priorities.priority_code is null", 'column': 'code_priorite', 'reason': 'priorite autre que P1 a P4'},
     {'when': "usagers.user_file_id is null", 'column': 'no_dossier', 'reason': 'usager absent de usagers.csv de la transmission'},
+    {'when': "received_date < usagers.birth_date", 'column': 'date_reception', 'reason': "date anterieure a la naissance de l'usager"},
 ] %}
 
 with
@@ -100,7 +102,19 @@ ranked as (
                 request_number,
                 is_latest_transmission and quarantine_reason is null
             order by fiscal_year, period, source_file, source_record
-        ) as duplicate_rank
+        ) as duplicate_rank,
+        row_number() over (
+            partition by
+                establishment_code,
+                request_number,
+                is_latest_transmission and quarantine_reason is null,
+                file_number,
+                installation_code,
+                received_date,
+                centre_activites_code,
+                priority_code
+            order by fiscal_year, period, source_file, source_record
+        ) as exact_rank
     from checked
 ),
 
@@ -125,8 +139,14 @@ final as (
         {{ row_status(
             'is_known_transmission', 'is_latest_transmission', 'quarantine_reason', 'duplicate_rank'
         ) }} as row_status,
-        quarantine_column,
-        quarantine_reason
+        {{ unstaged_reason(
+            'column', 'is_known_transmission', 'is_latest_transmission', 'quarantine_column',
+            'quarantine_reason', 'duplicate_rank', 'exact_rank', 'no_demande'
+        ) }} as quarantine_column,
+        {{ unstaged_reason(
+            'reason', 'is_known_transmission', 'is_latest_transmission', 'quarantine_column',
+            'quarantine_reason', 'duplicate_rank', 'exact_rank', 'no_demande'
+        ) }} as quarantine_reason
     from ranked
 )
 

@@ -1,3 +1,4 @@
+{#- Every raw installation row, typed and checked, with its fate (row_status). -#}
 {% set checks = [
     {'when': "installation_code is null or length(installation_code) != 8", 'column': 'code_installation', 'reason': 'code invalide (8 caracteres attendus)'},
     {'when': "establishment_code is null or not " ~ regex_full_match('establishment_code', '[0-9]{8}'), 'column': 'code_etablissement', 'reason': 'code invalide (8 chiffres attendus)'},
@@ -42,7 +43,17 @@ ranked as (
         row_number() over (
             partition by installation_code, quarantine_reason is null
             order by source_record
-        ) as duplicate_rank
+        ) as duplicate_rank,
+        row_number() over (
+            partition by
+                installation_code,
+                quarantine_reason is null,
+                installation_name,
+                establishment_code,
+                establishment_name,
+                clsc_code
+            order by source_record
+        ) as exact_rank
     from checked
 ),
 
@@ -56,8 +67,14 @@ final as (
         source_file,
         source_record,
         {{ row_status('true', 'true', 'quarantine_reason', 'duplicate_rank') }} as row_status,
-        quarantine_column,
-        quarantine_reason
+        {{ unstaged_reason(
+            'column', 'true', 'true', 'quarantine_column', 'quarantine_reason',
+            'duplicate_rank', 'exact_rank', 'code_installation'
+        ) }} as quarantine_column,
+        {{ unstaged_reason(
+            'reason', 'true', 'true', 'quarantine_column', 'quarantine_reason',
+            'duplicate_rank', 'exact_rank', 'code_installation'
+        ) }} as quarantine_reason
     from ranked
 )
 

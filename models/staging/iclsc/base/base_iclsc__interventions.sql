@@ -20,6 +20,23 @@
     {'when': "duration_minutes is null or duration_minutes <= 0", 'column': 'duree_minutes', 'reason': 'duree non entiere ou non positive'},
     {'when': "usagers.user_file_id is null", 'column': 'no_dossier', 'reason': 'usager absent de usagers.csv de la transmission'},
     {'when': "intervention_date < usagers.birth_date", 'column': 'date_intervention', 'reason': "date anterieure a la naissance de l'usager"},
+    {'when': "intervention_date > " ~ safe_cast('transmissions.transmitted_at', 'date'), 'column': 'date_intervention', 'reason': 'date posterieure a la reception de la transmission'},
+    {'when': "request_number is not null and demandes.request_id is null", 'column': 'no_demande', 'reason': "demande absente des demandes retenues de l'etablissement"},
+    {'when': "intervention_date < demandes.received_date", 'column': 'date_intervention', 'reason': 'date anterieure a la reception de la demande'},
+] %}
+{#- A couple, family or group intervention repeats its number once per user: these columns
+    describe the intervention itself and must agree on every row of the number. -#}
+{% set shared_columns = [
+    ('installation_code', 'code_installation'),
+    ('intervention_date', 'date_intervention'),
+    ('provider_number', 'no_intervenant'),
+    ('provider_category_code', 'code_categorie_intervenant'),
+    ('duration_minutes', 'duree_minutes'),
+    ('centre_activites_code', 'code_centre_activites'),
+    ('programme_code', 'code_programme'),
+    ('intervention_type', 'code_type'),
+    ('mode_code', 'code_mode'),
+    ('lieu_code', 'code_lieu'),
 ] %}
 
 with
@@ -34,6 +51,10 @@ transmissions as (
 
 usagers as (
     select * from {{ ref('stg_iclsc__usagers') }}
+),
+
+demandes as (
+    select * from {{ ref('stg_iclsc__demandes') }}
 ),
 
 installations as (
@@ -123,6 +144,8 @@ checked as (
         on
             keyed.transmission_id = usagers.transmission_id
             and keyed.user_file_id = usagers.user_file_id
+    left join demandes
+        on keyed.establishment_code || ':' || keyed.request_number = demandes.request_id
     left join installations
         on keyed.installation_code = installations.installation_code
     left join centres
@@ -144,6 +167,9 @@ checked as (
 ranked as (
     select
         *,
+        is_known_transmission
+        and is_latest_transmission
+        and quarantine_reason is null as is_candidate,
         row_number() over (
             partition by
                 establishment_code,
@@ -151,8 +177,65 @@ ranked as (
                 user_file_id,
                 is_latest_transmission and quarantine_reason is null
             order by fiscal_year, period, source_file, source_record
-        ) as duplicate_rank
+        ) as duplicate_rank,
+        row_number() over (
+            partition by
+                establishment_code,
+                intervention_number,
+                user_file_id,
+                is_latest_transmission and quarantine_reason is null,
+                request_number,
+                raison_code,
+                acte_code,
+                {%- for column, raw_column in shared_columns %}
+                {{ column }}{% if not loop.last %},{% endif %}
+                {%- endfor %}
+            order by fiscal_year, period, source_file, source_record
+        ) as exact_rank
     from checked
+),
+
+{#- Among the rows that would be staged (candidates, first of their key), the rows of one
+    intervention number must agree on the intervention's own columns, and an individual
+    intervention has one user. Otherwise no row of the number is trusted. #}
+grouped as (
+    select
+        *,
+        {%- for column, raw_column in shared_columns %}
+        min(case when is_candidate and duplicate_rank = 1 then {{ column }} end) over (
+            partition by establishment_code, intervention_number
+        ) != max(case when is_candidate and duplicate_rank = 1 then {{ column }} end) over (
+            partition by establishment_code, intervention_number
+        ) as differs_{{ loop.index }},
+        {%- endfor %}
+        count(case when is_candidate and duplicate_rank = 1 then 1 end) over (
+            partition by establishment_code, intervention_number
+        ) as n_candidate_rows
+    from ranked
+),
+
+group_checked as (
+    select
+        *,
+        case
+            when not is_candidate or duplicate_rank > 1 then quarantine_column
+            {%- for column, raw_column in shared_columns %}
+            when differs_{{ loop.index }} then '{{ raw_column }}'
+            {%- endfor %}
+            when intervention_type = 'I' and n_candidate_rows > 1 then 'code_type'
+            else quarantine_column
+        end as failed_column,
+        case
+            when not is_candidate or duplicate_rank > 1 then quarantine_reason
+            {%- for column, raw_column in shared_columns %}
+            when differs_{{ loop.index }}
+                then 'intervention repetee dont les lignes different ({{ raw_column }})'
+            {%- endfor %}
+            when intervention_type = 'I' and n_candidate_rows > 1
+                then 'intervention individuelle repetee pour plusieurs usagers'
+            else quarantine_reason
+        end as failed_reason
+    from grouped
 ),
 
 final as (
@@ -184,11 +267,17 @@ final as (
         source_file,
         source_record,
         {{ row_status(
-            'is_known_transmission', 'is_latest_transmission', 'quarantine_reason', 'duplicate_rank'
+            'is_known_transmission', 'is_latest_transmission', 'failed_reason', 'duplicate_rank'
         ) }} as row_status,
-        quarantine_column,
-        quarantine_reason
-    from ranked
+        {{ unstaged_reason(
+            'column', 'is_known_transmission', 'is_latest_transmission', 'failed_column',
+            'failed_reason', 'duplicate_rank', 'exact_rank', 'no_intervention, no_dossier'
+        ) }} as quarantine_column,
+        {{ unstaged_reason(
+            'reason', 'is_known_transmission', 'is_latest_transmission', 'failed_column',
+            'failed_reason', 'duplicate_rank', 'exact_rank', 'no_intervention, no_dossier'
+        ) }} as quarantine_reason
+    from group_checked
 )
 
 select * from final

@@ -70,7 +70,18 @@ ranked as (
                 file_number,
                 is_latest_transmission and quarantine_reason is null
             order by source_record
-        ) as duplicate_rank
+        ) as duplicate_rank,
+        row_number() over (
+            partition by
+                transmission_id,
+                file_number,
+                is_latest_transmission and quarantine_reason is null,
+                nam,
+                birth_date,
+                sex,
+                residence_clsc_code
+            order by source_record
+        ) as exact_rank
     from checked
 ),
 
@@ -95,8 +106,14 @@ final as (
         {{ row_status(
             'is_known_transmission', 'is_latest_transmission', 'quarantine_reason', 'duplicate_rank'
         ) }} as row_status,
-        quarantine_column,
-        quarantine_reason
+        {{ unstaged_reason(
+            'column', 'is_known_transmission', 'is_latest_transmission', 'quarantine_column',
+            'quarantine_reason', 'duplicate_rank', 'exact_rank', 'no_dossier'
+        ) }} as quarantine_column,
+        {{ unstaged_reason(
+            'reason', 'is_known_transmission', 'is_latest_transmission', 'quarantine_column',
+            'quarantine_reason', 'duplicate_rank', 'exact_rank', 'no_dossier'
+        ) }} as quarantine_reason
     from ranked
 )
 
