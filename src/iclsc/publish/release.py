@@ -41,9 +41,16 @@ class Release:
     extra: dict = field(default_factory=dict)
 
 
+def _quality_step(release: Release) -> None:
+    """Great Expectations on the published files, Data Docs, raw rows reconciled."""
+    from iclsc.quality.release_step import quality_step
+
+    quality_step(release)
+
+
 # Steps run after the datasets are written and before datapackage.json: each takes the
 # Release and may add files, resources or properties. Later features register here.
-EXTRA_STEPS: list[Callable[[Release], None]] = []
+EXTRA_STEPS: list[Callable[[Release], None]] = [_quality_step]
 
 
 def new_release_id(publish_dir: Path, now: datetime) -> str:

@@ -305,6 +305,13 @@ def prepared_dir() -> Path:
     return project_dir() / "target" / "raw-prepared"
 
 
+def report_path() -> Path:
+    """Where a run leaves its preflight counts for the release to reconcile."""
+    from iclsc import project_dir
+
+    return project_dir() / "target" / "preflight.json"
+
+
 def preflight_for_run(raw_dir: Path, log: Callable[[str], None]) -> Path | None:
     """The pipeline's step: checks the extract, logs every finding, and returns the directory
     dbt should read, or None when the run must stop."""
@@ -320,6 +327,20 @@ def preflight_for_run(raw_dir: Path, log: Callable[[str], None]) -> Path | None:
     readable = prepare(report, work_dir)
     if readable != report.raw_dir:
         log(f"check-raw: dbt reads the fixed copy in {readable}")
+    report_path().parent.mkdir(parents=True, exist_ok=True)
+    report_path().write_text(
+        json.dumps(
+            {
+                "raw_dir": str(Path(raw_dir).resolve()),
+                "readable_dir": str(Path(readable).resolve()),
+                "findings": [str(f) for f in report.findings],
+                "records": report.records,
+            },
+            ensure_ascii=False,
+            indent=2,
+        ),
+        encoding="utf-8",
+    )
     return readable
 
 
