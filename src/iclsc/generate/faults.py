@@ -87,7 +87,9 @@ def inject_row_faults(raw: Path, fiscal_year: str = "2025", period: str = "5") -
 
     added = [
         list(rows[0]),  # exact duplicate
-        variant(base[col["no_intervention"]], duree_minutes=str(int(base[col["duree_minutes"]]) + 7)),
+        variant(
+            base[col["no_intervention"]], duree_minutes=str(int(base[col["duree_minutes"]]) + 7)
+        ),
         variant("FAUTE-CODE", code_programme="XXXX"),
         variant("FAUTE-DATE", date_intervention="2025-02-30"),
         variant("FAUTE-HORS-PERIODE", date_intervention=f"{int(fiscal_year) - 3}-06-15"),
@@ -102,10 +104,14 @@ def inject_row_faults(raw: Path, fiscal_year: str = "2025", period: str = "5") -
         Expected("key duplicate", interventions_file, "duplicate", "doublon de cle", 1),
         Expected("invalid code", interventions_file, "quarantined", "programme-services", 1),
         Expected("impossible date", interventions_file, "quarantined", "date manquante", 1),
-        Expected("date outside the period", interventions_file, "quarantined", "hors de la periode", 1),
+        Expected(
+            "date outside the period", interventions_file, "quarantined", "hors de la periode", 1
+        ),
         Expected("orphan user", interventions_file, "quarantined", "usager absent", 1),
         Expected("orphan request", interventions_file, "quarantined", "demande absente", 1),
-        Expected("inconsistent group", interventions_file, "quarantined", "intervention repetee", 2),
+        Expected(
+            "inconsistent group", interventions_file, "quarantined", "intervention repetee", 2
+        ),
     ]
 
     # A superseded transmission: an earlier version of the same period, with other rows.
@@ -168,7 +174,9 @@ def _some_transmission_file(raw: Path, name: str) -> str:
 def wrong_encoding(raw: Path) -> tuple[str, str]:
     relative = _some_transmission_file(raw, contract.USAGERS_FILE)
     path = raw / relative
-    path.write_bytes(path.read_bytes().decode("utf-8").encode("latin-1", "replace") + "é\n".encode("latin-1"))
+    path.write_bytes(
+        path.read_bytes().decode("utf-8").encode("latin-1", "replace") + "é\n".encode("latin-1")
+    )
     return relative, "not UTF-8"
 
 

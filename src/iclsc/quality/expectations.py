@@ -145,7 +145,10 @@ def _raw_expectations(name: str) -> list:
                 gxe.ExpectColumnValuesToBeInSet,
                 {"column": "code_programme", "value_set": programmes},
             ),
-            (gxe.ExpectColumnValuesToMatchRegex, {"column": "duree_minutes", "regex": r"^[1-9]\d*$"}),
+            (
+                gxe.ExpectColumnValuesToMatchRegex,
+                {"column": "duree_minutes", "regex": r"^[1-9]\d*$"},
+            ),
         ]
     expectations = [
         gxe.ExpectTableColumnsToMatchOrderedList(
@@ -153,7 +156,9 @@ def _raw_expectations(name: str) -> list:
         )
     ]
     for kind, arguments in row_checks:
-        expectations.append(kind(**arguments, mostly=ERROR_MOSTLY, severity=FailureSeverity.CRITICAL))
+        expectations.append(
+            kind(**arguments, mostly=ERROR_MOSTLY, severity=FailureSeverity.CRITICAL)
+        )
         expectations.append(kind(**arguments, severity=FailureSeverity.WARNING))
     if name == contract.INTERVENTIONS_FILE:
         expectations.append(
@@ -297,7 +302,9 @@ def _published_expectations(dataset) -> list:
         gxe.ExpectColumnValuesToNotBeNull(column=suppressed, severity=critical),
     ]
     for published in dataset.dimensions:
-        expectations.append(gxe.ExpectColumnValuesToNotBeNull(column=published.name, severity=critical))
+        expectations.append(
+            gxe.ExpectColumnValuesToNotBeNull(column=published.name, severity=critical)
+        )
     for published in dataset.measures:
         kind = published.frictionless_type
         pattern = {

@@ -226,12 +226,8 @@ def check_raw(raw_dir: Path) -> Report:
     if not raw_dir.is_dir():
         report.findings.append(Finding(ERROR, str(raw_dir), "the extract directory is missing"))
         return report
-    check_file(
-        raw_dir, contract.INSTALLATIONS_FILE, contract.INSTALLATIONS_COLUMNS, True, report
-    )
-    check_file(
-        raw_dir, contract.TRANSMISSIONS_FILE, contract.TRANSMISSIONS_COLUMNS, True, report
-    )
+    check_file(raw_dir, contract.INSTALLATIONS_FILE, contract.INSTALLATIONS_COLUMNS, True, report)
+    check_file(raw_dir, contract.TRANSMISSIONS_FILE, contract.TRANSMISSIONS_COLUMNS, True, report)
     folders_dir = raw_dir / contract.TRANSMISSIONS_DIR
     present = (
         {p.name for p in folders_dir.iterdir() if p.is_dir()} if folders_dir.is_dir() else set()
@@ -265,7 +261,9 @@ def check_raw(raw_dir: Path) -> Report:
             for p in (raw_dir / folder).iterdir()
             if p.name not in contract.TRANSMISSION_FILES
         ):
-            report.findings.append(Finding(WARNING, f"{folder}/{extra}", "unexpected file, ignored"))
+            report.findings.append(
+                Finding(WARNING, f"{folder}/{extra}", "unexpected file, ignored")
+            )
     return report
 
 

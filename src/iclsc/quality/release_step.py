@@ -81,4 +81,3 @@ def quality_step(release) -> None:
     errors += [f"[reconciliation] {p}" for p in problems]
     if errors:
         raise GateError(errors)
-

@@ -187,27 +187,25 @@ ranked as (
                 request_number,
                 raison_code,
                 acte_code,
-                {%- for column, raw_column in shared_columns %}
-                {{ column }}{% if not loop.last %},{% endif %}
-                {%- endfor %}
+                {{ shared_columns | map(attribute=0) | join(', ') }}
             order by fiscal_year, period, source_file, source_record
         ) as exact_rank
     from checked
 ),
 
-{#- Among the rows that would be staged (candidates, first of their key), the rows of one
-    intervention number must agree on the intervention's own columns, and an individual
-    intervention has one user. Otherwise no row of the number is trusted. #}
 grouped as (
+    -- Among the rows that would be staged (candidates, first of their key), the rows of one
+    -- intervention number must agree on the intervention's own columns, and an individual
+    -- intervention has one user. Otherwise no row of the number is trusted.
     select
         *,
-        {%- for column, raw_column in shared_columns %}
-        min(case when is_candidate and duplicate_rank = 1 then {{ column }} end) over (
-            partition by establishment_code, intervention_number
-        ) != max(case when is_candidate and duplicate_rank = 1 then {{ column }} end) over (
-            partition by establishment_code, intervention_number
-        ) as differs_{{ loop.index }},
-        {%- endfor %}
+        {% for column, raw_column in shared_columns %}
+            min(case when is_candidate and duplicate_rank = 1 then {{ column }} end)
+                over (partition by establishment_code, intervention_number)
+            != max(case when is_candidate and duplicate_rank = 1 then {{ column }} end)
+                over (partition by establishment_code, intervention_number)
+                as differs_{{ loop.index }},
+        {% endfor %}
         count(case when is_candidate and duplicate_rank = 1 then 1 end) over (
             partition by establishment_code, intervention_number
         ) as n_candidate_rows
@@ -219,18 +217,18 @@ group_checked as (
         *,
         case
             when not is_candidate or duplicate_rank > 1 then quarantine_column
-            {%- for column, raw_column in shared_columns %}
-            when differs_{{ loop.index }} then '{{ raw_column }}'
-            {%- endfor %}
+            {% for column, raw_column in shared_columns %}
+                when differs_{{ loop.index }} then '{{ raw_column }}'
+            {% endfor %}
             when intervention_type = 'I' and n_candidate_rows > 1 then 'code_type'
             else quarantine_column
         end as failed_column,
         case
             when not is_candidate or duplicate_rank > 1 then quarantine_reason
-            {%- for column, raw_column in shared_columns %}
-            when differs_{{ loop.index }}
-                then 'intervention repetee dont les lignes different ({{ raw_column }})'
-            {%- endfor %}
+            {% for column, raw_column in shared_columns %}
+                when differs_{{ loop.index }}
+                    then 'intervention repetee dont les lignes different ({{ raw_column }})'
+            {% endfor %}
             when intervention_type = 'I' and n_candidate_rows > 1
                 then 'intervention individuelle repetee pour plusieurs usagers'
             else quarantine_reason
