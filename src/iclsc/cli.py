@@ -16,6 +16,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "generate": ("iclsc.generate", "write a synthetic I-CLSC extract"),
     "fiscal-periods": ("iclsc.fiscal", "write the fiscal period calendar seed"),
     "publish": ("iclsc.publish", "publish a release from a built warehouse"),
+    "upload": ("iclsc.publish.upload", "send a release to a CKAN portal (dry run by default)"),
 }
 
 

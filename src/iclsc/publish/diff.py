@@ -40,7 +40,9 @@ KINDS = {
 
 
 def _field(name: str, data_type: str, title: str, description: str, role: str, **props) -> Field:
-    return Field(name, data_type, title, description, role, {f"iclsc:{k}": v for k, v in props.items()})
+    return Field(
+        name, data_type, title, description, role, {f"iclsc:{k}": v for k, v in props.items()}
+    )
 
 
 DIFF_DATASET = Dataset(
@@ -58,34 +60,50 @@ DIFF_DATASET = Dataset(
     ),
     fields=[
         _field(
-            "jeu_de_donnees", "varchar", "Jeu de données",
-            "Nom de la ressource (jeu de données) dans datapackage.json.", "dimension",
+            "jeu_de_donnees",
+            "varchar",
+            "Jeu de données",
+            "Nom de la ressource (jeu de données) dans datapackage.json.",
+            "dimension",
         ),
         _field(
-            "cellule", "varchar", "Cellule",
+            "cellule",
+            "varchar",
+            "Cellule",
             "Clé de la cellule : ses dimensions sous la forme nom=valeur séparées par des "
             "points-virgules, ou la période seule pour une période ajoutée ou retirée, ou "
-            "« toutes » pour un changement du jeu entier.", "dimension",
+            "« toutes » pour un changement du jeu entier.",
+            "dimension",
         ),
         _field(
-            "mesure", "varchar", "Mesure",
+            "mesure",
+            "varchar",
+            "Mesure",
             "Nom de la mesure qui change, ou « toutes » pour un changement de période ou de jeu.",
             "dimension",
         ),
         _field(
-            "type_changement", "varchar", "Type de changement",
+            "type_changement",
+            "varchar",
+            "Type de changement",
             "Nature du changement : " + "; ".join(f"{k} = {v}" for k, v in KINDS.items()) + ".",
             "dimension",
         ),
         _field(
-            "valeur_precedente", "double", "Valeur précédente",
+            "valeur_precedente",
+            "double",
+            "Valeur précédente",
             "Valeur publiée dans la version précédente; vide si elle était supprimée ou absente.",
-            "measure", additive=False,
+            "measure",
+            additive=False,
         ),
         _field(
-            "valeur_nouvelle", "double", "Valeur nouvelle",
+            "valeur_nouvelle",
+            "double",
+            "Valeur nouvelle",
             "Valeur publiée dans cette version; vide si elle est supprimée ou absente.",
-            "measure", additive=False,
+            "measure",
+            additive=False,
         ),
     ],
 )
@@ -124,7 +142,9 @@ class DatasetDiff:
 
     @property
     def changed_cells(self) -> int:
-        return len({c.cell for c in self.changes if c.kind not in ("nouvelle_periode", "periode_retiree")})
+        return len(
+            {c.cell for c in self.changes if c.kind not in ("nouvelle_periode", "periode_retiree")}
+        )
 
 
 @dataclass
@@ -225,7 +245,9 @@ def compare_dataset(
             if _period_of(names, row, meta) in new_periods:
                 continue  # reported once, as its period
             for name, at in measure_at:
-                result.changes.append(Change(dataset.resource, cell, name, "nouvelle_cellule", "", row[at]))
+                result.changes.append(
+                    Change(dataset.resource, cell, name, "nouvelle_cellule", "", row[at])
+                )
             continue
         was_withheld = old[suppressed_at] == "true"
         is_withheld = row[suppressed_at] == "true"
@@ -243,7 +265,9 @@ def compare_dataset(
         if cell in after or _period_of(names, old, meta) in removed_periods:
             continue
         for name, at in measure_at:
-            result.changes.append(Change(dataset.resource, cell, name, "cellule_retiree", old[at], ""))
+            result.changes.append(
+                Change(dataset.resource, cell, name, "cellule_retiree", old[at], "")
+            )
     return result
 
 
@@ -262,10 +286,14 @@ def compare(
         return diff
     descriptor = json.loads((previous_dir / "datapackage.json").read_text(encoding="utf-8"))
     previous = {r["name"]: r for r in descriptor.get("resources", []) if r["name"] != RESOURCE}
-    diff = ReleaseDiff(previous_id=descriptor.get("id", previous_dir.name), previous_resources=previous)
+    diff = ReleaseDiff(
+        previous_id=descriptor.get("id", previous_dir.name), previous_resources=previous
+    )
     for dataset in datasets:
         if dataset.resource not in previous:
-            result = DatasetDiff(dataset.resource, cells_after=len(rows[dataset.resource]), status="new")
+            result = DatasetDiff(
+                dataset.resource, cells_after=len(rows[dataset.resource]), status="new"
+            )
             result.changes.append(Change(dataset.resource, ALL, ALL, "nouveau_jeu"))
         else:
             result = compare_dataset(
@@ -339,9 +367,17 @@ def changelog(diff: ReleaseDiff, release_id: str, titles: dict[str, str], limit:
         lines.append(f"Cellules : {result.cells_before} avant, {result.cells_after} maintenant.")
         lines.append("")
         if result.new_periods:
-            lines.append("Périodes nouvellement publiées : " + ", ".join(_period_label(p) for p in result.new_periods) + ".")
+            lines.append(
+                "Périodes nouvellement publiées : "
+                + ", ".join(_period_label(p) for p in result.new_periods)
+                + "."
+            )
         if result.removed_periods:
-            lines.append("Périodes retirées : " + ", ".join(_period_label(p) for p in result.removed_periods) + ".")
+            lines.append(
+                "Périodes retirées : "
+                + ", ".join(_period_label(p) for p in result.removed_periods)
+                + "."
+            )
         if result.new_periods or result.removed_periods:
             lines.append("")
         counts = result.counts

@@ -85,7 +85,9 @@ def to_html_fragment(blocks: list[Block]) -> str:
         elif block.kind == "p":
             out.append(f"<p>{_inline_html(block.text)}</p>")
         elif block.kind == "ul":
-            out.append("<ul>" + "".join(f"<li>{_inline_html(i)}</li>" for i in block.items) + "</ul>")
+            out.append(
+                "<ul>" + "".join(f"<li>{_inline_html(i)}</li>" for i in block.items) + "</ul>"
+            )
         elif block.kind == "table":
             head = "".join(f"<th>{_inline_html(h)}</th>" for h in block.header)
             body = "".join(

@@ -35,13 +35,35 @@ CONTEXT = {
     "skos": "http://www.w3.org/2004/02/skos/core#",
 }
 REQUIRED_CKAN = (
-    "name", "title", "notes", "owner_org", "license_id", "maintainer", "maintainer_email",
-    "tags", "groups", "version", "url", "resources",
+    "name",
+    "title",
+    "notes",
+    "owner_org",
+    "license_id",
+    "maintainer",
+    "maintainer_email",
+    "tags",
+    "groups",
+    "version",
+    "url",
+    "resources",
 )
 REQUIRED_EXTRAS = (
-    "frequency", "update_schedule", "temporal_start", "temporal_end", "spatial_uri", "spatial_text",
-    "issued", "modified", "theme", "language", "contact_name", "contact_email",
-    "publisher_name", "documentation", "provenance",
+    "frequency",
+    "update_schedule",
+    "temporal_start",
+    "temporal_end",
+    "spatial_uri",
+    "spatial_text",
+    "issued",
+    "modified",
+    "theme",
+    "language",
+    "contact_name",
+    "contact_email",
+    "publisher_name",
+    "documentation",
+    "provenance",
 )
 
 
@@ -60,14 +82,17 @@ def notes(
         "",
         dataset.description,
         "",
-        "**Méthodologie.** " + methodology.extraction_sentence(extract) + " "
+        "**Méthodologie.** "
+        + methodology.extraction_sentence(extract)
+        + " "
         + methodology.closure_sentence(meta),
         "",
         "**Confidentialité.** " + " ".join(methodology.privacy_sentences(settings)),
         "",
         f"Dans cette version : {numbers.cells} cellules, dont {numbers.withheld} supprimées "
         f"({methodology.percent(numbers.withheld_share)}). Périodes couvertes : "
-        + (", ".join(covered.labels()) or "aucune") + ".",
+        + (", ".join(covered.labels()) or "aucune")
+        + ".",
         "",
         "**Mise à jour.** " + update_schedule(meta, released),
         "",
@@ -156,7 +181,10 @@ def dcat_dataset(
     accrual = (
         {"@id": frequency["eu"]}
         if frequency["eu"]
-        else {"@type": "dct:Frequency", "rdfs:label": {"@value": frequency["label"], "@language": "fr"}}
+        else {
+            "@type": "dct:Frequency",
+            "rdfs:label": {"@value": frequency["label"], "@language": "fr"},
+        }
     )
     temporal = {"@type": "dct:PeriodOfTime"}
     if covered.start:

@@ -77,7 +77,11 @@ def extraction_sentence(extract: dict) -> str:
     if extract.get("last_transmission"):
         sentence += (
             f" Transmissions reçues jusqu'au {extract['last_transmission']}"
-            + (f", de {extract['establishments']} établissements" if extract.get("establishments") else "")
+            + (
+                f", de {extract['establishments']} établissements"
+                if extract.get("establishments")
+                else ""
+            )
             + "."
         )
     return sentence
@@ -130,7 +134,9 @@ def dataset_blocks(
 ) -> list[doc.Block]:
     blocks = [
         doc.h2(f"{dataset.title}", anchor=dataset.resource),
-        doc.p(f"Ressource `{dataset.resource}` ({dataset.path}); jeu `{meta.name}` sur le portail."),
+        doc.p(
+            f"Ressource `{dataset.resource}` ({dataset.path}); jeu `{meta.name}` sur le portail."
+        ),
         doc.p(dataset.description),
         doc.h3("Extraction"),
         doc.p(extraction_sentence(extract)),
@@ -171,7 +177,9 @@ def dataset_blocks(
             ],
         ),
         doc.h3("Territoire"),
-        doc.p(f"Couverture : {meta.spatial_label}. Niveau le plus fin : {meta.spatial_granularity}."),
+        doc.p(
+            f"Couverture : {meta.spatial_label}. Niveau le plus fin : {meta.spatial_granularity}."
+        ),
         doc.h3("Champs"),
         doc.table(
             ["champ", "titre", "rôle", "description"],
@@ -187,7 +195,11 @@ def dataset_blocks(
 
 
 def _role(role: str) -> str:
-    return {"dimension": "dimension", "measure": "mesure", "suppressed": "indicateur de suppression"}[role]
+    return {
+        "dimension": "dimension",
+        "measure": "mesure",
+        "suppressed": "indicateur de suppression",
+    }[role]
 
 
 def change_sentence(change: dict) -> str:

@@ -116,12 +116,13 @@ TABLE_JS = r"""
     });
     head.appendChild(tr); table.appendChild(head); table.appendChild(body);
     var pager = document.createElement("p"); pager.className = "pager";
-    var previous = document.createElement("button"); previous.textContent = "‹ précédentes";
-    var next = document.createElement("button"); next.textContent = "suivantes ›";
+    var previous = document.createElement("button"); previous.textContent = "\u2039 précédentes";
+    var next = document.createElement("button"); next.textContent = "suivantes \u203a";
     previous.addEventListener("click", function () { if (page > 0) { page -= 1; draw(); } });
     next.addEventListener("click", function () { page += 1; draw(); });
     pager.appendChild(previous); pager.appendChild(next);
-    host.appendChild(filters); host.appendChild(count); host.appendChild(table); host.appendChild(pager);
+    host.appendChild(filters); host.appendChild(count);
+    host.appendChild(table); host.appendChild(pager);
     function matches(row) {
       for (var key in chosen) { if (row[key] !== chosen[key]) { return false; } }
       return true;
@@ -400,7 +401,9 @@ def chart_specs(dataset: Dataset, meta: PortalMeta, rows: list[list[str]]) -> li
         specs.append(
             {
                 "title": f"Par {dimension.title.lower()}",
-                "spec": bar_chart(dataset, dimension, _measure_records(dataset, selected, label_field), subtitle),
+                "spec": bar_chart(
+                    dataset, dimension, _measure_records(dataset, selected, label_field), subtitle
+                ),
             }
         )
     over_time = _grand_totals(dataset, temporal, rows)
@@ -410,11 +413,15 @@ def chart_specs(dataset: Dataset, meta: PortalMeta, rows: list[list[str]]) -> li
             for record in _measure_records(dataset, [row], dataset.dimensions[0].name):
                 record["categorie"] = label
                 records.append(record)
-        specs.insert(0, {"title": "Évolution du total", "spec": time_chart(dataset, records, "Période")})
+        specs.insert(
+            0, {"title": "Évolution du total", "spec": time_chart(dataset, records, "Période")}
+        )
     return specs
 
 
-def _grand_totals(dataset: Dataset, temporal: list[str], rows: list[list[str]]) -> list[tuple[str, list[str]]]:
+def _grand_totals(
+    dataset: Dataset, temporal: list[str], rows: list[list[str]]
+) -> list[tuple[str, list[str]]]:
     names = [f.name for f in dataset.fields]
     found = []
     for row in rows:
@@ -469,7 +476,7 @@ def page_shell(title: str, body: str, depth: int, scripts: list[str]) -> str:
     up = "../" * depth
     tags = "".join(f'<script src="{up}{s}"></script>' for s in scripts)
     return (
-        "<!doctype html>\n<html lang=\"fr\"><head><meta charset=\"utf-8\">"
+        '<!doctype html>\n<html lang="fr"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{_e(title)}</title>"
         f'<link rel="stylesheet" href="{up}{STYLE}">{tags}</head>\n<body>\n{body}\n</body></html>\n'
@@ -502,12 +509,17 @@ def dataset_page(
         for i, s in enumerate(specs)
     )
     fact_rows = "".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in facts.items())
-    link_items = "".join(f'<li><a href="{_e(href)}">{_e(text)}</a></li>' for text, href in links.items())
+    link_items = "".join(
+        f'<li><a href="{_e(href)}">{_e(text)}</a></li>' for text, href in links.items()
+    )
     dictionary = doc.to_html_fragment(
         [
             doc.table(
                 ["champ", "titre", "type", "rôle", "description"],
-                [[f"`{f.name}`", f.title, f.frictionless_type, f.role, f.description] for f in dataset.fields],
+                [
+                    [f"`{f.name}`", f.title, f.frictionless_type, f.role, f.description]
+                    for f in dataset.fields
+                ],
             )
         ]
     )
@@ -528,7 +540,7 @@ def dataset_page(
 <p class="note">Une cellule supprimée pour protéger la confidentialité n'a pas de barre; elle est
 marquée « supprimée ». Un total compte des personnes distinctes : il peut être inférieur à la
 somme de ses parties.</p>
-{charts_html if specs else '<p>Ce jeu de données n’a pas de mesure à représenter.</p>'}
+{charts_html if specs else "<p>Ce jeu de données n&#39;a pas de mesure à représenter.</p>"}
 <h2>Tableau</h2><p class="note">{_e(table_note)} Un tiret marque une valeur supprimée.</p>
 <div id="table" data-status="pending"></div>
 <script type="application/json" id="table-data">{_script_json(table_data(dataset, shown))}</script>
@@ -539,14 +551,16 @@ somme de ses parties.</p>
 
 def index_page(release_id: str, entries: list[dict], documents: dict, development: bool) -> str:
     items = "".join(
-        f"""<section><h2><a href="{_e(e['page'])}">{_e(e['title'])}</a></h2>
-<p>{_e(e['summary'])}</p>
-<p class="note">Périodes : {_e(e['coverage'])}. {_e(e['cells'])} cellules, dont {_e(e['withheld'])}
-supprimées. <a href="{_e(e['csv'])}">CSV</a> · <a href="{_e(e['parquet'])}">Parquet</a> ·
-<a href="{_e(e['methodology'])}">méthodologie</a></p></section>"""
+        f"""<section><h2><a href="{_e(e["page"])}">{_e(e["title"])}</a></h2>
+<p>{_e(e["summary"])}</p>
+<p class="note">Périodes : {_e(e["coverage"])}. {_e(e["cells"])} cellules, dont {_e(e["withheld"])}
+supprimées. <a href="{_e(e["csv"])}">CSV</a> · <a href="{_e(e["parquet"])}">Parquet</a> ·
+<a href="{_e(e["methodology"])}">méthodologie</a></p></section>"""
         for e in entries
     )
-    docs = "".join(f'<li><a href="{_e(href)}">{_e(text)}</a></li>' for text, href in documents.items())
+    docs = "".join(
+        f'<li><a href="{_e(href)}">{_e(text)}</a></li>' for text, href in documents.items()
+    )
     warning = (
         '<p class="warning">Version produite avec la clé de développement sur un extrait '
         "synthétique : ces chiffres ne décrivent aucune personne réelle.</p>"

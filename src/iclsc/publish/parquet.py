@@ -33,7 +33,9 @@ def arrow_type(published: Field) -> pa.DataType:
         return pa.bool_()
     if kind == "date":
         return pa.date32()
-    match = re.fullmatch(r"\s*(?:decimal|numeric)\s*\(\s*(\d+)\s*,\s*(\d+)\s*\)\s*", published.data_type)
+    match = re.fullmatch(
+        r"\s*(?:decimal|numeric)\s*\(\s*(\d+)\s*,\s*(\d+)\s*\)\s*", published.data_type
+    )
     if match:
         return pa.decimal128(int(match.group(1)), int(match.group(2)))
     return pa.float64()

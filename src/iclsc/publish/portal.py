@@ -131,9 +131,7 @@ def portal_meta(manifest: dict, dataset: Dataset) -> PortalMeta:
     if keywords is not None and not isinstance(keywords, list):
         problems.append("meta.iclsc.keywords is not a list")
     if problems:
-        raise PortalMetadataError(
-            f"{where}, exposure {exposure['name']}: " + "; ".join(problems)
-        )
+        raise PortalMetadataError(f"{where}, exposure {exposure['name']}: " + "; ".join(problems))
     return PortalMeta(
         exposure=exposure["name"],
         name=meta["dataset"],

@@ -63,7 +63,9 @@ def extract_facts(warehouse, loaded_manifest: dict) -> dict:
     )
     if node is None or not {"transmitted_at", "establishment_code"} <= set(node["columns"]):
         return {}
-    relation = f"{warehouse.quote(node['schema'])}.{warehouse.quote(node.get('alias') or node['name'])}"
+    relation = (
+        f"{warehouse.quote(node['schema'])}.{warehouse.quote(node.get('alias') or node['name'])}"
+    )
     _, rows = warehouse.query(
         f"select max(transmitted_at), count(distinct establishment_code) from {relation}"
     )
@@ -86,9 +88,13 @@ def write_diff(release: Release) -> None:
     result = diff.compare(release.previous, release.datasets, release.rows, release.portal)
     rows = diff.diff_rows(result)
     # Built from published values only; scanned all the same, like every published file.
-    findings = identifiers.scan_rows(diff.DIFF_DATASET.path, [f.name for f in diff.DIFF_DATASET.fields], rows)
+    findings = identifiers.scan_rows(
+        diff.DIFF_DATASET.path, [f.name for f in diff.DIFF_DATASET.fields], rows
+    )
     if findings:
-        raise StepError("the diff holds identifier-like values: " + "; ".join(map(str, findings[:5])))
+        raise StepError(
+            "the diff holds identifier-like values: " + "; ".join(map(str, findings[:5]))
+        )
     data = tables.write_csv(release.directory / diff.DIFF_DATASET.path, diff.DIFF_DATASET, rows)
     descriptor = datapackage.resource_descriptor(diff.DIFF_DATASET, data)
     descriptor["iclsc:previous"] = result.previous_id
@@ -117,7 +123,9 @@ def _analysis(release: Release) -> dict:
     if "analysis" not in release.extra:
         release.extra["analysis"] = {
             d.resource: {
-                "coverage": portal.coverage(d, release.portal[d.resource], release.rows[d.resource]),
+                "coverage": portal.coverage(
+                    d, release.portal[d.resource], release.rows[d.resource]
+                ),
                 "numbers": methodology.count(d, release.rows[d.resource]),
             }
             for d in release.datasets
@@ -179,18 +187,26 @@ def dataset_files(release: Release, dataset) -> list[dict]:
     """What a dataset's portal entry offers: the CSV, its Parquet copy, the methodology."""
     return [
         _file_entry(
-            release, dataset.path, f"{dataset.title} (CSV)",
+            release,
+            dataset.path,
+            f"{dataset.title} (CSV)",
             "Les données, une ligne par cellule, totaux compris (UTF-8, virgule, point décimal).",
             "CSV",
         ),
         _file_entry(
-            release, parquet.parquet_path(dataset), f"{dataset.title} (Parquet)",
-            "Les mêmes données en Parquet, avec des types explicites.", "Parquet",
+            release,
+            parquet.parquet_path(dataset),
+            f"{dataset.title} (Parquet)",
+            "Les mêmes données en Parquet, avec des types explicites.",
+            "Parquet",
         ),
         _file_entry(
-            release, methodology.HTML, "Méthodologie",
+            release,
+            methodology.HTML,
+            "Méthodologie",
             "Méthodologie de la version : extraction, fermeture des périodes, règle de "
-            "confidentialité, suppression complémentaire, limites connues.", "HTML",
+            "confidentialité, suppression complémentaire, limites connues.",
+            "HTML",
         ),
     ]
 
@@ -228,8 +244,13 @@ def write_portal_metadata(release: Release) -> None:
         }
         covered = analysis[dataset.resource]["coverage"]
         description = metadata.notes(
-            dataset, meta, covered, analysis[dataset.resource]["numbers"],
-            release.settings, release.extract, released,
+            dataset,
+            meta,
+            covered,
+            analysis[dataset.resource]["numbers"],
+            release.settings,
+            release.extract,
+            released,
         )
         files = dataset_files(release, dataset)
         package = metadata.ckan_package(dataset, meta, covered, description, info, files)
@@ -252,6 +273,11 @@ def _write_json(path: Path, value) -> None:
 
 def write_lineage(release: Release) -> None:
     lineage.write_lineage(release.directory, [d.unique_id for d in release.datasets])
+
+
+def _exposure_id(dataset, meta: portal.PortalMeta) -> str:
+    package = dataset.unique_id.split(".")[1]
+    return f"exposure.{package}.{meta.exposure}"
 
 
 def write_pages(release: Release) -> None:
@@ -287,7 +313,8 @@ def write_pages(release: Release) -> None:
             "Changements depuis la version précédente": f"../{CHANGELOG_HTML}",
             "Métadonnées CKAN (JSON)": f"../{PORTAL_DIR}/{dataset.resource}.ckan.json",
             "Métadonnées DCAT (JSON-LD)": f"../{PORTAL_DIR}/{dataset.resource}.dcat.jsonld",
-            "Traçabilité des calculs (dbt docs)": f"../{lineage.INDEX}#!/exposure/exposure.{dataset.unique_id.split('.')[1]}.{meta.exposure}",
+            "Traçabilité des calculs (dbt docs)": f"../{lineage.INDEX}#!/exposure/"
+            + _exposure_id(dataset, meta),
             "Fiche sur le portail": meta.url,
         }
         content, _ = pages.dataset_page(dataset, meta, release.rows[dataset.resource], facts, links)
@@ -319,7 +346,11 @@ def write_pages(release: Release) -> None:
     for extra in sorted(release.directory.rglob("*.html")):
         relative = extra.relative_to(release.directory).as_posix()
         top = relative.split("/")[0]
-        if relative in known or top in (pages.PAGES, pages.ASSETS, lineage.DIRECTORY) or relative == pages.INDEX:
+        if (
+            relative in known
+            or top in (pages.PAGES, pages.ASSETS, lineage.DIRECTORY)
+            or relative == pages.INDEX
+        ):
             continue
         if "/" in relative and not relative.endswith("/index.html"):
             continue
