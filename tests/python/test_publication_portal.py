@@ -304,39 +304,39 @@ def test_the_late_transmission_shows_as_revisions(built):
     kinds = {row["type_changement"] for row in changes}
     assert "revisee" in kinds
     assert kinds <= set(diff.KINDS)
-    old = {
-        diff.cell_key(KEY, [r[k] for k in KEY]): r for r in read_csv(first / "services-annuels.csv")
-    }
-    new = {
-        diff.cell_key(KEY, [r[k] for k in KEY]): r
-        for r in read_csv(second / "services-annuels.csv")
-    }
+    old = {diff.cell_key(KEY, [r[k] for k in KEY]): r for r in read_csv(first / CSV_NAME)}
+    new = {diff.cell_key(KEY, [r[k] for k in KEY]): r for r in read_csv(second / CSV_NAME)}
     changed = set()
     for row in changes:
-        before, after = old[row["cellule"]], new[row["cellule"]]
-        assert row["valeur_precedente"] == before[row["mesure"]]
-        assert row["valeur_nouvelle"] == after[row["mesure"]]
+        source = old if row["version"] == "precedente" else new
+        cell = source[row["cellule"]]
+        assert row["cellule_supprimee"] == cell["cellule_supprimee"]
+        assert row["valeur"] == cell[row["mesure"]], "every value comes from a published file"
         changed.add((row["cellule"], row["mesure"]))
     measures = ("nb_usagers", "nb_interventions", "nb_heures")
     unchanged = [(c, m) for c in new for m in measures if (c, m) not in changed]
     assert all(old[c][m] == new[c][m] for c, m in unchanged), "a change is missing from the diff"
-    revised = [
-        r
-        for r in changes
-        if r["type_changement"] == "revisee" and r["mesure"] == "nb_interventions"
-    ]
-    assert any(int(r["valeur_nouvelle"]) > int(r["valeur_precedente"]) for r in revised)
+    pairs = {}
+    for row in changes:
+        if row["type_changement"] == "revisee" and row["mesure"] == "nb_interventions":
+            pairs.setdefault(row["cellule"], {})[row["version"]] = int(row["valeur"])
+    assert pairs and all(p["nouvelle"] > p["precedente"] for p in pairs.values())
     log = (second / "changelog.md").read_text(encoding="utf-8")
     assert "Comparaison cellule par cellule avec la version précédente, r1" in log
     assert "valeur révisée" in log
     first_log = (first / "changelog.md").read_text(encoding="utf-8")
     assert "Première version publiée" in first_log
+    first_changes = read_csv(first / "changements.csv")
+    assert [(r["type_changement"], r["valeur"]) for r in first_changes] == [
+        ("nouveau_jeu", str(len(old)))
+    ]
     resource = next(r for r in descriptor(second)["resources"] if r["name"] == "changements")
-    roles = {f["name"]: f["iclsc:role"] for f in resource["schema"]["fields"]}
-    assert roles["cellule"] == "dimension" and roles["valeur_nouvelle"] == "measure"
+    roles = [f["iclsc:role"] for f in resource["schema"]["fields"]]
+    assert roles.count("suppressed") == 1 and roles.count("measure") == 1
     assert resource["iclsc:previous"] == "r1"
 
 
+CSV_NAME = "services-annuels.csv"
 KEY = ["annee_financiere", "code_rss", "code_rls", "code_programme", "groupe_age", "sexe"]
 
 
@@ -410,21 +410,23 @@ def test_diff_classifies_every_kind_of_change(tmp_path):
         spatial_granularity="",
     )
     result = diff.compare(tmp_path, [dataset], {"toy": new_rows}, {"toy": meta})
-    found = {(c.cell, c.kind, c.old, c.new) for c in result.changes}
+    found = {(c.cell, c.kind, c.old, c.new, c.old_withheld, c.new_withheld) for c in result.changes}
     assert found == {
-        ("annee_financiere=2025-2026", "nouvelle_periode", "", ""),
-        ("annee_financiere=2024-2025;sexe=Total", "revisee", "20", "21"),
-        ("annee_financiere=2024-2025;sexe=F", "supprimee", "12", ""),
-        ("annee_financiere=2024-2025;sexe=M", "supprimee", "8", ""),
-        ("annee_financiere=2024-2025;sexe=X", "cellule_retiree", "", ""),
+        ("annee_financiere=2025-2026", "nouvelle_periode", None, "2", False, False),
+        ("annee_financiere=2024-2025;sexe=Total", "revisee", "20", "21", False, False),
+        ("annee_financiere=2024-2025;sexe=F", "supprimee", "12", "", False, True),
+        ("annee_financiere=2024-2025;sexe=M", "supprimee", "8", "", False, True),
+        ("annee_financiere=2024-2025;sexe=X", "cellule_retiree", "", None, True, False),
     }
     assert result.datasets["toy"].new_periods == ["annee_financiere=2025-2026"]
-    withheld_again = [["2024-2025", "Total", "false", "20"], ["2024-2025", "X", "false", "5"]]
-    republished = diff.compare(
-        tmp_path, [dataset], {"toy": old_rows[:1] + withheld_again[1:]}, {"toy": meta}
-    )
+    rows = diff.diff_rows(result)
+    withheld = [r for r in rows if r[5] == "true"]
+    assert withheld and all(r[6] == "" for r in withheld), "a withheld value stays empty"
+    assert all(r[6] != "" for r in rows if r[5] == "false")
+    republished = [["2024-2025", "Total", "false", "20"], ["2024-2025", "X", "false", "5"]]
+    again = diff.compare(tmp_path, [dataset], {"toy": republished}, {"toy": meta})
     assert ("annee_financiere=2024-2025;sexe=X", "publiee", "", "5") in {
-        (c.cell, c.kind, c.old, c.new) for c in republished.changes
+        (c.cell, c.kind, c.old, c.new) for c in again.changes
     }
 
 

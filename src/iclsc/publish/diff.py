@@ -45,6 +45,9 @@ def _field(name: str, data_type: str, title: str, description: str, role: str, *
     )
 
 
+COUNT_MEASURE = "nb_cellules"
+VERSIONS = ("precedente", "nouvelle")
+
 DIFF_DATASET = Dataset(
     model="",
     schema="",
@@ -55,8 +58,9 @@ DIFF_DATASET = Dataset(
         "Ce qui a changé dans chaque jeu de données depuis la version précédente de la "
         "publication, cellule par cellule : périodes nouvellement publiées, valeurs révisées "
         "par des données tardives ou des corrections, cellules nouvellement supprimées ou "
-        "publiées. Une ligne par cellule et par mesure (ou par période, pour une période "
-        "ajoutée ou retirée). Les valeurs viennent des fichiers publiés des deux versions."
+        "publiées. Une ligne par cellule, mesure et version (précédente, nouvelle); pour une "
+        "période ou un jeu ajouté ou retiré, une ligne qui en donne le nombre de cellules. "
+        "Les valeurs viennent des fichiers publiés des deux versions."
     ),
     fields=[
         _field(
@@ -71,15 +75,23 @@ DIFF_DATASET = Dataset(
             "varchar",
             "Cellule",
             "Clé de la cellule : ses dimensions sous la forme nom=valeur séparées par des "
-            "points-virgules, ou la période seule pour une période ajoutée ou retirée, ou "
-            "« toutes » pour un changement du jeu entier.",
+            "points-virgules; la période seule pour une période ajoutée ou retirée; "
+            f"« {ALL} » pour un jeu ajouté, retiré ou restructuré.",
             "dimension",
         ),
         _field(
             "mesure",
             "varchar",
             "Mesure",
-            "Nom de la mesure qui change, ou « toutes » pour un changement de période ou de jeu.",
+            "Nom de la mesure qui change, ou nb_cellules (nombre de cellules) pour une période "
+            "ou un jeu ajouté, retiré ou restructuré.",
+            "dimension",
+        ),
+        _field(
+            "version",
+            "varchar",
+            "Version",
+            "precedente (la version précédente) ou nouvelle (cette version).",
             "dimension",
         ),
         _field(
@@ -90,18 +102,18 @@ DIFF_DATASET = Dataset(
             "dimension",
         ),
         _field(
-            "valeur_precedente",
-            "double",
-            "Valeur précédente",
-            "Valeur publiée dans la version précédente; vide si elle était supprimée ou absente.",
-            "measure",
-            additive=False,
+            "cellule_supprimee",
+            "boolean",
+            "Valeur supprimée",
+            "Vrai lorsque la valeur est supprimée dans cette version-là du jeu (règle de "
+            "confidentialité); la valeur est alors vide.",
+            "suppressed",
         ),
         _field(
-            "valeur_nouvelle",
+            "valeur",
             "double",
-            "Valeur nouvelle",
-            "Valeur publiée dans cette version; vide si elle est supprimée ou absente.",
+            "Valeur",
+            "Valeur publiée de la mesure dans la version indiquée.",
             "measure",
             additive=False,
         ),
@@ -111,15 +123,30 @@ DIFF_DATASET = Dataset(
 
 @dataclass(frozen=True)
 class Change:
+    """One changed measure of one cell. None: the cell is absent from that version."""
+
     resource: str
     cell: str
     measure: str
     kind: str
-    old: str = ""
-    new: str = ""
+    old: str | None = None
+    new: str | None = None
+    old_withheld: bool = False
+    new_withheld: bool = False
 
-    def row(self) -> list[str]:
-        return [self.resource, self.cell, self.measure, self.kind, self.old, self.new]
+    def rows(self) -> list[list[str]]:
+        out = []
+        sides = (
+            (VERSIONS[0], self.old, self.old_withheld),
+            (VERSIONS[1], self.new, self.new_withheld),
+        )
+        for version, value, withheld in sides:
+            if value is None:
+                continue
+            flag = "true" if withheld else "false"
+            shown = "" if withheld else value
+            out.append([self.resource, self.cell, self.measure, version, self.kind, flag, shown])
+        return out
 
 
 @dataclass
@@ -199,6 +226,18 @@ def _period_of(names: list[str], row: list[str], meta: PortalMeta | None) -> str
     return cell_key(columns, values)
 
 
+def _count_change(resource: str, cell: str, kind: str, before: int | None, after: int | None):
+    """A period or a dataset added, removed or restructured: its number of cells."""
+    return Change(
+        resource,
+        cell,
+        COUNT_MEASURE,
+        kind,
+        None if before is None else str(before),
+        None if after is None else str(after),
+    )
+
+
 def compare_dataset(
     dataset: Dataset,
     rows: list[list[str]],
@@ -212,14 +251,16 @@ def compare_dataset(
     names = [f.name for f in dataset.fields]
     key = [f.name for f in dataset.dimensions]
     measures = [f.name for f in dataset.measures]
+    header, old_rows = read_resource(previous_dir, previous)
+    result.cells_before = len(old_rows)
     if old_names != names or schema.get("primaryKey") != key:
         result.status = "restructured"
-        result.changes.append(Change(dataset.resource, ALL, ALL, "structure_modifiee"))
+        result.changes.append(
+            _count_change(dataset.resource, ALL, "structure_modifiee", len(old_rows), len(rows))
+        )
         return result
-    header, old_rows = read_resource(previous_dir, previous)
     if header != names:
         raise DiffError(f"{previous_dir / previous['path']}: header differs from its schema")
-    result.cells_before = len(old_rows)
     key_at = [names.index(k) for k in key]
     measure_at = [(m, names.index(m)) for m in measures]
     suppressed_at = names.index(dataset.suppressed.name)
@@ -228,31 +269,42 @@ def compare_dataset(
         return {cell_key(key, [row[i] for i in key_at]): row for row in table}
 
     before, after = index(old_rows), index(rows)
-    periods_before = {_period_of(names, r, meta) for r in old_rows}
-    periods_after = {_period_of(names, r, meta) for r in rows}
-    new_periods = periods_after - periods_before - {None}
-    removed_periods = periods_before - periods_after - {None}
+    periods_before = Counter(_period_of(names, r, meta) for r in old_rows)
+    periods_after = Counter(_period_of(names, r, meta) for r in rows)
+    new_periods = set(periods_after) - set(periods_before) - {None}
+    removed_periods = set(periods_before) - set(periods_after) - {None}
     result.new_periods = sorted(new_periods)
     result.removed_periods = sorted(removed_periods)
     for period in result.new_periods:
-        result.changes.append(Change(dataset.resource, period, ALL, "nouvelle_periode"))
+        result.changes.append(
+            _count_change(dataset.resource, period, "nouvelle_periode", None, periods_after[period])
+        )
     for period in result.removed_periods:
-        result.changes.append(Change(dataset.resource, period, ALL, "periode_retiree"))
+        result.changes.append(
+            _count_change(dataset.resource, period, "periode_retiree", periods_before[period], None)
+        )
 
     for cell, row in after.items():
         old = before.get(cell)
+        is_withheld = row[suppressed_at] == "true"
         if old is None:
             if _period_of(names, row, meta) in new_periods:
-                continue  # reported once, as its period
+                continue  # counted once, as its period
             for name, at in measure_at:
                 result.changes.append(
-                    Change(dataset.resource, cell, name, "nouvelle_cellule", "", row[at])
+                    Change(
+                        dataset.resource,
+                        cell,
+                        name,
+                        "nouvelle_cellule",
+                        new=row[at],
+                        new_withheld=is_withheld,
+                    )
                 )
             continue
         was_withheld = old[suppressed_at] == "true"
-        is_withheld = row[suppressed_at] == "true"
         for name, at in measure_at:
-            if old[at] == row[at]:
+            if old[at] == row[at] and was_withheld == is_withheld:
                 continue
             if is_withheld and not was_withheld:
                 kind = "supprimee"
@@ -260,13 +312,25 @@ def compare_dataset(
                 kind = "publiee"
             else:
                 kind = "revisee"
-            result.changes.append(Change(dataset.resource, cell, name, kind, old[at], row[at]))
+            result.changes.append(
+                Change(
+                    dataset.resource, cell, name, kind, old[at], row[at], was_withheld, is_withheld
+                )
+            )
     for cell, old in before.items():
         if cell in after or _period_of(names, old, meta) in removed_periods:
             continue
+        was_withheld = old[suppressed_at] == "true"
         for name, at in measure_at:
             result.changes.append(
-                Change(dataset.resource, cell, name, "cellule_retiree", old[at], "")
+                Change(
+                    dataset.resource,
+                    cell,
+                    name,
+                    "cellule_retiree",
+                    old=old[at],
+                    old_withheld=was_withheld,
+                )
             )
     return result
 
@@ -277,24 +341,18 @@ def compare(
     rows: dict[str, list[list[str]]],
     metas: dict[str, PortalMeta],
 ) -> ReleaseDiff:
-    if previous_dir is None:
-        diff = ReleaseDiff(previous_id=None)
-        for dataset in datasets:
-            diff.datasets[dataset.resource] = DatasetDiff(
-                dataset.resource, cells_after=len(rows[dataset.resource]), status="new"
-            )
-        return diff
-    descriptor = json.loads((previous_dir / "datapackage.json").read_text(encoding="utf-8"))
-    previous = {r["name"]: r for r in descriptor.get("resources", []) if r["name"] != RESOURCE}
-    diff = ReleaseDiff(
-        previous_id=descriptor.get("id", previous_dir.name), previous_resources=previous
-    )
+    previous: dict[str, dict] = {}
+    previous_id = None
+    if previous_dir is not None:
+        descriptor = json.loads((previous_dir / "datapackage.json").read_text(encoding="utf-8"))
+        previous = {r["name"]: r for r in descriptor.get("resources", []) if r["name"] != RESOURCE}
+        previous_id = descriptor.get("id", previous_dir.name)
+    diff = ReleaseDiff(previous_id=previous_id, previous_resources=previous)
     for dataset in datasets:
+        count = len(rows[dataset.resource])
         if dataset.resource not in previous:
-            result = DatasetDiff(
-                dataset.resource, cells_after=len(rows[dataset.resource]), status="new"
-            )
-            result.changes.append(Change(dataset.resource, ALL, ALL, "nouveau_jeu"))
+            result = DatasetDiff(dataset.resource, cells_after=count, status="new")
+            result.changes.append(_count_change(dataset.resource, ALL, "nouveau_jeu", None, count))
         else:
             result = compare_dataset(
                 dataset,
@@ -307,15 +365,16 @@ def compare(
     published = {d.resource for d in datasets}
     for name in sorted(set(previous) - published):
         gone = DatasetDiff(name, status="removed")
-        gone.changes.append(Change(name, ALL, ALL, "jeu_retire"))
+        _, old_rows = read_resource(previous_dir, previous[name])
+        gone.changes.append(_count_change(name, ALL, "jeu_retire", len(old_rows), None))
         diff.datasets[name] = gone
     return diff
 
 
 def diff_rows(diff: ReleaseDiff) -> list[list[str]]:
     order = list(KINDS)
-    rows = [c.row() for c in diff.changes]
-    rows.sort(key=lambda r: (r[0], order.index(r[3]), r[1], r[2]))
+    rows = [row for change in diff.changes for row in change.rows()]
+    rows.sort(key=lambda r: (r[0], order.index(r[4]), r[1], r[2], VERSIONS.index(r[3])))
     return rows
 
 
@@ -323,7 +382,9 @@ def diff_rows(diff: ReleaseDiff) -> list[list[str]]:
 
 
 def _largest_revisions(result: DatasetDiff, limit: int) -> list[Change]:
-    revised = [c for c in result.changes if c.kind == "revisee"]
+    revised = [
+        c for c in result.changes if c.kind == "revisee" and not (c.old_withheld or c.new_withheld)
+    ]
     revised.sort(key=lambda c: (-abs(float(c.new) - float(c.old)), c.cell, c.measure))
     return revised[:limit]
 
@@ -340,7 +401,7 @@ def changelog(diff: ReleaseDiff, release_id: str, titles: dict[str, str], limit:
         lines += [
             f"Comparaison cellule par cellule avec la version précédente, {diff.previous_id}. "
             "Le détail est dans la ressource `changements` (changements.csv) : une ligne par "
-            "cellule et par mesure qui change.",
+            "cellule, mesure et version (précédente, nouvelle) qui change.",
             "",
         ]
     for resource, result in sorted(diff.datasets.items()):
@@ -381,7 +442,7 @@ def changelog(diff: ReleaseDiff, release_id: str, titles: dict[str, str], limit:
         if result.new_periods or result.removed_periods:
             lines.append("")
         counts = result.counts
-        lines += ["| type de changement | lignes |", "|---|---:|"]
+        lines += ["| type de changement | changements |", "|---|---:|"]
         for kind in KINDS:
             if counts.get(kind):
                 lines.append(f"| {KINDS[kind]} | {counts[kind]} |")
