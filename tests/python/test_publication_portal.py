@@ -1,8 +1,8 @@
 """The release package, its portal metadata, methodology, lineage docs, pages, diff and upload.
 
-Two releases are built from two `tiny` extracts: the generated one, and the same with a late
-transmission (a resubmitted period carrying more interventions). dbt builds the first
-warehouse once for the module; the second reruns the models on a copy of it.
+Two releases are built from two `tiny` extracts: the generated one (the session's tiny build),
+and the same with a late transmission (a resubmitted period carrying more interventions),
+whose models dbt reruns on a copy of the first warehouse.
 """
 
 from __future__ import annotations
@@ -25,7 +25,6 @@ import pyarrow.parquet as pq
 import pytest
 
 from iclsc import project_dir, pseudonym
-from iclsc.generate import generate
 from iclsc.publish import diff, lineage, metadata, portal, upload
 from iclsc.publish.manifest import Dataset, Field, load_manifest, published_datasets
 from iclsc.publish.release import publish
@@ -89,28 +88,22 @@ def add_late_transmission(raw: Path) -> str:
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    """Two releases in one publish dir: r1 from the tiny extract, r2 with a late transmission."""
+def built(tmp_path_factory, tiny_build):
+    """Two releases in one publish dir: r1 from the tiny build, r2 with a late transmission."""
     root = tmp_path_factory.mktemp("publication")
-    raw_a, raw_b = root / "raw-a", root / "raw-b"
-    generate(raw_a, "tiny", 42)
-    shutil.copytree(raw_a, raw_b)
+    raw_b = root / "raw-b"
+    shutil.copytree(tiny_build.raw_dir, raw_b)
     add_late_transmission(raw_b)
-    common = {
-        "DBT_PROFILES_DIR": str(project_dir() / "profiles"),
-        "ICLSC_PSEUDO_KEY": DEV_KEY,
-        "ICLSC_DUCKDB_MEMORY_LIMIT": "2GB",
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-        "GX_ANALYTICS_ENABLED": "false",
-    }
+    names = ("ICLSC_RAW_DIR", "ICLSC_DUCKDB_PATH", "ICLSC_PSEUDO_KEY", "DBT_PROFILES_DIR")
+    env_a = {k: v for k, v in tiny_build.env().items() if k in names}
     publish_dir = root / "pub"
-    env_a = dict(common, ICLSC_RAW_DIR=str(raw_a), ICLSC_DUCKDB_PATH=str(root / "a.duckdb"))
-    dbt(["build"], dict(os.environ, **env_a), root / "target-a")
     with environment(**env_a):
-        first = publish(publish_dir, root / "target-a", "r1", FIRST)
-    shutil.copyfile(root / "a.duckdb", root / "b.duckdb")
-    env_b = dict(common, ICLSC_RAW_DIR=str(raw_b), ICLSC_DUCKDB_PATH=str(root / "b.duckdb"))
-    dbt(["run"], dict(os.environ, **env_b), root / "target-b")
+        first = publish(publish_dir, tiny_build.target_dir, "r1", FIRST)
+    # The second warehouse: the first one's seeds and tests, its models rerun on extract B.
+    shutil.copyfile(tiny_build.duckdb_path, root / "b.duckdb")
+    env_b = dict(env_a, ICLSC_RAW_DIR=str(raw_b), ICLSC_DUCKDB_PATH=str(root / "b.duckdb"))
+    dbt_env = dict(tiny_build.env(), **env_b)
+    dbt(["run"], dbt_env, root / "target-b")
     with environment(**env_b):
         second = publish(publish_dir, root / "target-b", "r2", SECOND)
     return {
@@ -118,7 +111,7 @@ def built(tmp_path_factory):
         "publish_dir": publish_dir,
         "first": first,
         "second": second,
-        "target": root / "target-a",
+        "target": tiny_build.target_dir,
         "env_a": env_a,
     }
 
