@@ -591,3 +591,128 @@ def test_upload_to_a_fake_ckan(built, capsys):
         code = cli.main(["upload", str(release), "--portal", "https://portal.invalid", "--apply"])
     assert code == upload.EXIT_CONFIGURATION, "a placeholder contact never reaches a real portal"
     capsys.readouterr()
+
+
+# --------------------------------------------------------------------------- any new export
+
+
+def test_a_new_export_with_the_same_metadata_shape_just_works(tmp_path):
+    """A period-level dataset (a dimension without total among them) gets metadata and a page."""
+    from datetime import date
+
+    from iclsc.publish import methodology, pages
+
+    def dim(name, total=None, parent=None):
+        props = {"iclsc:total": total} if total else {}
+        if parent:
+            props["iclsc:parent"] = parent
+        return Field(name, "varchar", name.title(), f"La {name}.", "dimension", props)
+
+    dataset = Dataset(
+        model="exp_toy_periodes",
+        schema="exports",
+        relation="exp_toy_periodes",
+        resource="toy-periodes",
+        title="Jeu d'essai par période",
+        description="Un jeu d'essai.",
+        fields=[
+            dim("annee_financiere"),
+            dim("periode"),
+            dim("priorite"),
+            dim("code_rss", "Total"),
+            dim("code_rls", "Total", "code_rss"),
+            Field("cellule_supprimee", "boolean", "Supprimée", "s", "suppressed"),
+            Field("nb_demandes", "bigint", "Demandes", "d", "measure", {"iclsc:counts": "events"}),
+            Field("delai_median", "decimal(9, 1)", "Délai médian", "m", "measure", {}),
+        ],
+        unique_id="model.iclsc.exp_toy_periodes",
+    )
+    manifest = {
+        "exposures": {
+            "exposure.iclsc.toy": {
+                "name": "toy",
+                "url": "https://example.invalid/toy",
+                "description": "Pour essayer.",
+                "owner": {"name": "Équipe", "email": "equipe@example.invalid"},
+                "depends_on": {"nodes": ["model.iclsc.exp_toy_periodes"]},
+                "config": {
+                    "meta": {
+                        "iclsc": {
+                            "dataset": "toy-periodes",
+                            "organisation": {"name": "org", "title": "Organisation"},
+                            "keywords": ["essai"],
+                            "category": "sante",
+                            "theme": "HEAL",
+                            "frequency": "PERIOD",
+                            "temporal": {"fiscal_year": "annee_financiere", "period": "periode"},
+                            "spatial": {
+                                "label": "Québec",
+                                "uri": "https://x",
+                                "granularity": "RLS",
+                            },
+                        }
+                    }
+                },
+            }
+        }
+    }
+    meta = portal.portal_meta(manifest, dataset)
+    rows = []
+    for period in ("4", "5"):
+        for priority in ("P1", "P2"):
+            for rss, rls in (("Total", "Total"), ("06", "Total"), ("06", "0611"), ("06", "0612")):
+                withheld = rls == "0612" and priority == "P2"
+                values = ["", ""] if withheld else ["12", "3.5"]
+                rows.append(
+                    ["2026-2027", period, priority, rss, rls, str(withheld).lower(), *values]
+                )
+    covered = portal.coverage(dataset, meta, rows)
+    assert covered.labels() == ["2026-2027 P4", "2026-2027 P5"]
+    assert covered.start == date(2026, 6, 21) and covered.end == date(2026, 8, 15)
+    schedule = portal.update_schedule(meta, date(2026, 8, 20))
+    assert "Une nouvelle période financière s'ajoute" in schedule
+    assert "2026-09-12 (fin de P6 2026-2027)" in schedule
+    numbers = methodology.count(dataset, rows)
+    assert (numbers.cells, numbers.withheld) == (16, 2)
+    files = [
+        {
+            "path": "toy.csv",
+            "name": "CSV",
+            "description": "d",
+            "format": "CSV",
+            "mediatype": "text/csv",
+            "bytes": 1,
+            "hash": "sha256:00",
+        },
+    ]
+    info = {
+        "id": "r9",
+        "released": date(2026, 8, 20),
+        "issued": "2026-08-20",
+        "modified": "2026-08-20",
+        "extract": {},
+        "version_notes": "Nouveau.",
+    }
+    notes = metadata.notes(
+        dataset,
+        meta,
+        covered,
+        numbers,
+        {"min_persons": 5, "min_providers": 3},
+        {},
+        date(2026, 8, 20),
+    )
+    package = metadata.ckan_package(dataset, meta, covered, notes, info, files)
+    assert metadata.missing_ckan_fields(package) == []
+    assert "Seules les périodes fermées sont publiées" in package["notes"]
+
+    specs = pages.chart_specs(dataset, meta, rows)
+    assert [s["title"] for s in specs] == ["Évolution du total", "Par code_rss", "Par code_rls"]
+    pages.write_assets(tmp_path)
+    content, declared = pages.dataset_page(dataset, meta, rows, {"Version": "r9"}, {})
+    pages.write_page(tmp_path / "pages" / "toy.html", content)
+    summary = DomSummary()
+    summary.feed(render(tmp_path / "pages" / "toy.html", tmp_path / "profile"))
+    assert summary.body.get("data-charts-rendered") == str(declared) == "3", summary.body
+    assert summary.body.get("data-errors") is None
+    assert summary.table_rows == "16"

@@ -241,8 +241,14 @@ def latest_period_filter(dataset: Dataset, meta: PortalMeta, rows: list[list[str
         keys.add(values)
     if not keys:
         return {}
-    latest = max(keys, key=lambda v: tuple(int(x.split("-")[0]) for x in v))
+    latest = max(keys, key=lambda v: tuple(_order(x) for x in v))
     return dict(zip(columns, latest, strict=True))
+
+
+def _order(value: str) -> int:
+    """The number a fiscal year ('2025-2026') or a period ('5', 'P05') sorts by."""
+    digits = value.split("-")[0].upper().removeprefix("P")
+    return int(digits) if digits.isdigit() else -1
 
 
 def chart_rows(

@@ -182,6 +182,14 @@ def parse_fiscal_year(value: str) -> int:
     return int(start)
 
 
+def parse_period(value: str) -> int:
+    """5 from '5', '05' or 'P05'."""
+    digits = value.upper().removeprefix("P")
+    if not digits.isdigit() or not 1 <= int(digits) <= fiscal.PERIODS_PER_YEAR:
+        raise ValueError(f"{value!r} is not a financial period (1 to 13)")
+    return int(digits)
+
+
 @dataclass(frozen=True)
 class Coverage:
     """The periods a dataset covers: fiscal years, and periods when it has them."""
@@ -224,7 +232,7 @@ def coverage(dataset: Dataset, meta: PortalMeta, rows: list[list[str]]) -> Cover
             value = row[period_at]
             if value == totals.get(meta.period_field):
                 continue
-            period = int(value)
+            period = parse_period(value)
         found.add((parse_fiscal_year(year_value), period))
     return Coverage(sorted(found, key=lambda p: (p[0], p[1] or 0)))
 
