@@ -1,20 +1,26 @@
 {#- Published: the quality report, one row per active establishment and fiscal period. It
     counts rows of files, classified by the establishment that sent them and nothing about
     any person, so the privacy rule does not apply (see the model description); no cell is
-    withheld. -#}
+    withheld. Like every published table it holds closed periods only: the row counts of a
+    period still open are partial activity, kept internal in the mart. -#}
 with
 
 report as (
     select * from {{ ref('quality_establishment_periods') }}
 ),
 
+closed_periods as (
+    select * from {{ ref('int_periods_closed') }}
+    where is_closed
+),
+
 final as (
     select
-        establishment_code as code_etablissement,
-        cast(fiscal_year as {{ dbt.type_string() }})
+        report.establishment_code as code_etablissement,
+        cast(report.fiscal_year as {{ dbt.type_string() }})
         || '-'
-        || cast(fiscal_year + 1 as {{ dbt.type_string() }}) as annee_financiere,
-        cast(period as integer) as periode,
+        || cast(report.fiscal_year + 1 as {{ dbt.type_string() }}) as annee_financiere,
+        cast(report.period as integer) as periode,
         false as cellule_supprimee,
         cast(n_transmissions as bigint) as nb_transmissions,
         is_transmitted as transmission_recue,
@@ -27,6 +33,10 @@ final as (
         cast(rows_duplicate as bigint) as nb_lignes_doublons,
         cast(rows_superseded as bigint) as nb_lignes_remplacees
     from report
+    inner join closed_periods
+        on
+            report.fiscal_year = closed_periods.fiscal_year
+            and report.period = closed_periods.period
 )
 
 select * from final

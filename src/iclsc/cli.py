@@ -17,6 +17,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "fiscal-periods": ("iclsc.fiscal", "write the fiscal period calendar seed"),
     "publish": ("iclsc.publish", "publish a release from a built warehouse"),
     "check-raw": ("iclsc.quality.preflight", "check the structure of a raw extract"),
+    "upload": ("iclsc.publish.upload", "send a release to a CKAN portal (dry run by default)"),
 }
 
 

@@ -114,6 +114,7 @@ def run(args: argparse.Namespace) -> int:
         log("dbt build failed: nothing published, latest left as it was")
         return EXIT_DBT_BUILD
 
+    from iclsc.publish.manifest import ManifestError
     from iclsc.publish.release import GateError, publish
 
     publish_dir = (
@@ -124,6 +125,9 @@ def run(args: argparse.Namespace) -> int:
     except GateError as error:
         log(f"publication refused: {error}")
         return EXIT_PUBLICATION_GATE
+    except ManifestError as error:
+        log(f"publication refused, the dbt metadata is incomplete: {error}")
+        return EXIT_CONFIGURATION
     log(f"published {release_dir}; {publish_dir / 'latest'} points to it")
     pseudonym.warn_if_development_key()
     return EXIT_OK

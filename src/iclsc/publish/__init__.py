@@ -26,6 +26,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from iclsc.pipeline import target_dir
+    from iclsc.publish.manifest import ManifestError
     from iclsc.publish.release import GateError, publish
 
     try:
@@ -33,5 +34,8 @@ def run(args: argparse.Namespace) -> int:
     except GateError as error:
         print(f"publication refused: {error}", file=sys.stderr)
         return 3
+    except ManifestError as error:
+        print(f"publication refused, the dbt metadata is incomplete:\n{error}", file=sys.stderr)
+        return 2
     print(f"published {release_dir}")
     return 0

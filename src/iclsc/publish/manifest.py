@@ -71,6 +71,7 @@ class Dataset:
     title: str
     description: str
     fields: list[Field]
+    unique_id: str = ""
 
     @property
     def dimensions(self) -> list[Field]:
@@ -147,6 +148,7 @@ def published_datasets(manifest: dict) -> list[Dataset]:
                 title=meta["title"],
                 description=" ".join(node["description"].split()),
                 fields=fields,
+                unique_id=node["unique_id"],
             )
         )
     return sorted(datasets, key=lambda d: d.resource)

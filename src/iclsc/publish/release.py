@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from iclsc.publish import datapackage, gates, manifest, tables
+from iclsc.publish import datapackage, diff, gates, manifest, portal, steps, tables
 from iclsc.warehouse import open_warehouse
 
 
@@ -39,6 +39,10 @@ class Release:
     rows: dict[str, list[list[str]]] = field(default_factory=dict)
     resources: list[dict] = field(default_factory=list)
     extra: dict = field(default_factory=dict)
+    portal: dict[str, portal.PortalMeta] = field(default_factory=dict)
+    previous: Path | None = None  # the release `latest` pointed to, compared with this one
+    settings: dict = field(default_factory=dict)  # dbt_project.yml vars
+    extract: dict = field(default_factory=dict)  # facts about the extract (last transmission)
 
 
 def _quality_step(release: Release) -> None:
@@ -51,6 +55,16 @@ def _quality_step(release: Release) -> None:
 # Steps run after the datasets are written and before datapackage.json: each takes the
 # Release and may add files, resources or properties. Later features register here.
 EXTRA_STEPS: list[Callable[[Release], None]] = [_quality_step]
+
+# The publication's own steps (src/iclsc/publish/steps.py), around EXTRA_STEPS: the data
+# steps before them, the documents (which describe every file, theirs included) after.
+DATA_STEPS: list[Callable[[Release], None]] = [steps.write_parquet_copies, steps.write_diff]
+DOCUMENT_STEPS: list[Callable[[Release], None]] = [
+    steps.write_methodology,
+    steps.write_portal_metadata,
+    steps.write_lineage,
+    steps.write_pages,
+]
 
 
 def new_release_id(publish_dir: Path, now: datetime) -> str:
@@ -87,6 +101,9 @@ def publish(
     datasets = manifest.published_datasets(loaded)
     if not datasets:
         raise manifest.ManifestError("no published dataset (models/exports) in the manifest")
+    # Before anything is read or written: every dataset needs its portal metadata.
+    portal_meta = portal.all_portal_meta(loaded, datasets)
+    previous = diff.previous_release(publish_dir)
 
     incoming = publish_dir / f".incoming-{release_id}"
     shutil.rmtree(incoming, ignore_errors=True)
@@ -98,12 +115,16 @@ def publish(
             directory=incoming,
             manifest=loaded,
             datasets=datasets,
+            portal=portal_meta,
+            previous=previous,
+            settings=gates.project_vars(),
         )
         with open_warehouse() as warehouse:
             for dataset in datasets:
                 release.rows[dataset.resource] = tables.read_rows(warehouse, dataset)
+            release.extract = steps.extract_facts(warehouse, loaded)
 
-        settings = gates.project_vars()
+        settings = release.settings
         violations = []
         for dataset in datasets:
             violations += gates.run_gates(dataset, release.rows[dataset.resource], settings)
@@ -115,12 +136,14 @@ def publish(
                 incoming / dataset.path, dataset, release.rows[dataset.resource]
             )
             release.resources.append(datapackage.resource_descriptor(dataset, data))
-        for step in EXTRA_STEPS:
+        for step in (*DATA_STEPS, *EXTRA_STEPS, *DOCUMENT_STEPS):
             step(release)
         descriptor = datapackage.package_descriptor(release_id, release.created, release.resources)
+        descriptor["iclsc:files"] = steps.inventory(incoming)
         (incoming / "datapackage.json").write_text(
             json.dumps(descriptor, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
         )
+        steps.write_sums(incoming)
         os.rename(incoming, final_dir)
     except BaseException:
         shutil.rmtree(incoming, ignore_errors=True)
