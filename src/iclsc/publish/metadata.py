@@ -67,6 +67,14 @@ REQUIRED_EXTRAS = (
 )
 
 
+NO_PERSON_COUNTED = (
+    "Ce jeu ne compte aucune personne : ses nombres portent sur des fichiers et des "
+    "transmissions, classés par établissement et par rien qui concerne un usager. La règle "
+    "de confidentialité des statistiques sur les usagers ne s'y applique donc pas et aucune "
+    "cellule n'est supprimée."
+)
+
+
 def notes(
     dataset: Dataset,
     meta: PortalMeta,
@@ -77,6 +85,10 @@ def notes(
     released: date,
 ) -> str:
     """The CKAN description (Markdown, French): summary, method, privacy rule, limits."""
+    counts_persons = any(m.counts == "persons" for m in dataset.measures)
+    privacy = (
+        " ".join(methodology.privacy_sentences(settings)) if counts_persons else NO_PERSON_COUNTED
+    )
     parts = [
         meta.summary,
         "",
@@ -87,7 +99,7 @@ def notes(
         + " "
         + methodology.closure_sentence(meta),
         "",
-        "**Confidentialité.** " + " ".join(methodology.privacy_sentences(settings)),
+        "**Confidentialité.** " + privacy,
         "",
         f"Dans cette version : {numbers.cells} cellules, dont {numbers.withheld} supprimées "
         f"({methodology.percent(numbers.withheld_share)}). Périodes couvertes : "

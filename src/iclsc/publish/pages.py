@@ -222,6 +222,11 @@ def write_assets(release_dir: Path) -> list[str]:
 # --------------------------------------------------------------------------- charts
 
 
+def charted_measures(dataset: Dataset) -> list[Field]:
+    """The measures a chart can draw: numbers (a boolean measure is shown in the table only)."""
+    return [m for m in dataset.measures if m.frictionless_type in ("integer", "number")]
+
+
 def _number(text: str):
     if text == "":
         return None
@@ -284,7 +289,7 @@ def chart_rows(
 
 def _all_zero(dataset: Dataset, row: list[str]) -> bool:
     names = [f.name for f in dataset.fields]
-    return all(_number(row[names.index(m.name)]) == 0 for m in dataset.measures)
+    return all(_number(row[names.index(m.name)]) == 0 for m in charted_measures(dataset))
 
 
 def _is_ancestor(candidate: str, name: str, parent_of: dict) -> bool:
@@ -301,7 +306,7 @@ def _measure_records(dataset: Dataset, rows: list[list[str]], label_field: str) 
     suppressed_at = names.index(dataset.suppressed.name)
     records = []
     for row in rows:
-        for measure in dataset.measures:
+        for measure in charted_measures(dataset):
             records.append(
                 {
                     "categorie": row[names.index(label_field)],
@@ -316,7 +321,7 @@ def _measure_records(dataset: Dataset, rows: list[list[str]], label_field: str) 
 def bar_chart(dataset: Dataset, dimension: Field, records: list[dict], subtitle: str) -> dict:
     import altair as alt
 
-    measures = [m.title for m in dataset.measures]
+    measures = [m.title for m in charted_measures(dataset)]
     choice = alt.param(
         name="mesure_choisie",
         value=measures[0],
@@ -350,7 +355,7 @@ def bar_chart(dataset: Dataset, dimension: Field, records: list[dict], subtitle:
 def time_chart(dataset: Dataset, records: list[dict], label: str) -> dict:
     import altair as alt
 
-    measures = [m.title for m in dataset.measures]
+    measures = [m.title for m in charted_measures(dataset)]
     choice = alt.param(
         name="mesure_choisie",
         value=measures[0],
@@ -375,7 +380,7 @@ def time_chart(dataset: Dataset, records: list[dict], label: str) -> dict:
 
 
 def chart_specs(dataset: Dataset, meta: PortalMeta, rows: list[list[str]]) -> list[dict]:
-    if not dataset.measures:
+    if not charted_measures(dataset):
         return []
     latest = latest_period_filter(dataset, meta, rows)
     period_label = " ".join(latest.values())
@@ -390,10 +395,13 @@ def chart_specs(dataset: Dataset, meta: PortalMeta, rows: list[list[str]]) -> li
                 other_fixed[f.name] = values[0]
     fixed = {**latest, **other_fixed}
     for dimension in dataset.dimensions:
-        if dimension.total is None or dimension.name in fixed:
+        if dimension.name in latest:
             continue
-        selected = chart_rows(dataset, dimension, fixed, rows)
-        subtitle = f"{period_label}; autres dimensions : total"
+        # A dimension without a total (an establishment, say) is charted by its members with
+        # the others fixed; elsewhere it stays fixed at one of its values.
+        fixed_here = {name: value for name, value in fixed.items() if name != dimension.name}
+        selected = chart_rows(dataset, dimension, fixed_here, rows)
+        subtitle = f"{period_label}; autres dimensions : total" if dimension.total else period_label
         if len(selected) > MANY_BARS:
             # A long list of territories is readable only without its empty members.
             selected = [r for r in selected if not _all_zero(dataset, r)]
@@ -463,6 +471,8 @@ def table_data(dataset: Dataset, rows: list[list[str]]) -> dict:
                 encoded.append(encoder[text])
             elif f.role == "suppressed":
                 encoded.append(text == "true")
+            elif f.frictionless_type == "boolean":
+                encoded.append(None if text == "" else text == "true")
             else:
                 encoded.append(_number(text))
         out_rows.append(encoded)
