@@ -22,16 +22,16 @@ final as (
         || cast(report.fiscal_year + 1 as {{ dbt.type_string() }}) as annee_financiere,
         cast(report.period as integer) as periode,
         false as cellule_supprimee,
-        cast(n_transmissions as bigint) as nb_transmissions,
-        is_transmitted as transmission_recue,
-        cast(transmission_delay_days as integer) as delai_transmission_jours,
-        is_late as transmission_en_retard,
-        is_period_closed as periode_fermee,
-        cast(rows_read as bigint) as nb_lignes_recues,
-        cast(rows_staged as bigint) as nb_lignes_retenues,
-        cast(rows_quarantined as bigint) as nb_lignes_quarantaine,
-        cast(rows_duplicate as bigint) as nb_lignes_doublons,
-        cast(rows_superseded as bigint) as nb_lignes_remplacees
+        cast(report.n_transmissions as bigint) as nb_transmissions,
+        report.is_transmitted as transmission_recue,
+        cast(report.transmission_delay_days as integer) as delai_transmission_jours,
+        report.is_late as transmission_en_retard,
+        report.is_period_closed as periode_fermee,
+        cast(report.rows_read as bigint) as nb_lignes_recues,
+        cast(report.rows_staged as bigint) as nb_lignes_retenues,
+        cast(report.rows_quarantined as bigint) as nb_lignes_quarantaine,
+        cast(report.rows_duplicate as bigint) as nb_lignes_doublons,
+        cast(report.rows_superseded as bigint) as nb_lignes_remplacees
     from report
     inner join closed_periods
         on
