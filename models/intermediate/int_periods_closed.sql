@@ -1,6 +1,19 @@
 {#- One row per fiscal period present in the data: is it closed for every establishment?
     A period is closed for an establishment when its latest transmission says so; it is
-    closed when every establishment that runs an installation closed it. -#}
+    closed when every establishment that runs an installation closed it. A run for a past
+    period (var publish_through: {fiscal_year, period}) publishes what was closed as of that
+    period: a later period counts as not closed, so it reaches no release. -#}
+{%- set publish_through = var('publish_through') -%}
+{%- if publish_through is not none -%}
+    {%- set through_year = publish_through.get('fiscal_year') | int(-1) -%}
+    {%- set through_period = publish_through.get('period') | int(-1) -%}
+    {%- if through_year < 2000 or through_period < 1 or through_period > 13 -%}
+        {{ exceptions.raise_compiler_error(
+            "var publish_through must be {fiscal_year: <start year>, period: <1-13>}, got "
+            ~ publish_through
+        ) }}
+    {%- endif -%}
+{%- endif %}
 with
 
 transmissions as (
@@ -61,7 +74,13 @@ final as (
         status.n_establishments,
         status.n_transmitted,
         status.n_closed,
-        status.n_closed = status.n_establishments as is_closed
+        status.n_closed = status.n_establishments
+        {%- if publish_through is not none %}
+            and (
+                status.fiscal_year < {{ through_year }}
+                or (status.fiscal_year = {{ through_year }} and status.period <= {{ through_period }})
+            )
+        {%- endif %} as is_closed
     from status
     inner join fiscal_periods
         on

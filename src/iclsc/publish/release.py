@@ -10,12 +10,12 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from iclsc.publish import datapackage, diff, gates, manifest, portal, steps, tables
+from iclsc.publish import datapackage, diff, gates, manifest, portal, state, steps, tables
 from iclsc.warehouse import open_warehouse
 
 
@@ -54,7 +54,7 @@ def _quality_step(release: Release) -> None:
 
 # Steps run after the datasets are written and before datapackage.json: each takes the
 # Release and may add files, resources or properties. Later features register here.
-EXTRA_STEPS: list[Callable[[Release], None]] = [_quality_step]
+EXTRA_STEPS: list[Callable[[Release], None]] = [_quality_step, state.add_dbt_state]
 
 # The publication's own steps (src/iclsc/publish/steps.py), around EXTRA_STEPS: the data
 # steps before them, the documents (which describe every file, theirs included) after.
@@ -90,7 +90,9 @@ def publish(
     target_dir: Path,
     release_id: str | None = None,
     now: datetime | None = None,
+    extra_steps: Sequence[Callable[[Release], None]] = (),
 ) -> Path:
+    """Publishes a release; `extra_steps` run after EXTRA_STEPS (the caller's own files)."""
     now = now or datetime.now(UTC)
     publish_dir.mkdir(parents=True, exist_ok=True)
     release_id = release_id or new_release_id(publish_dir, now)
@@ -136,7 +138,7 @@ def publish(
                 incoming / dataset.path, dataset, release.rows[dataset.resource]
             )
             release.resources.append(datapackage.resource_descriptor(dataset, data))
-        for step in (*DATA_STEPS, *EXTRA_STEPS, *DOCUMENT_STEPS):
+        for step in (*DATA_STEPS, *EXTRA_STEPS, *extra_steps, *DOCUMENT_STEPS):
             step(release)
         descriptor = datapackage.package_descriptor(release_id, release.created, release.resources)
         descriptor["iclsc:files"] = steps.inventory(incoming)

@@ -1,0 +1,1 @@
+"""What an unattended run needs around its steps: one run at a time, logs, a summary."""
