@@ -10,14 +10,22 @@ ensure_venv() {
     local extras="$1"
     local python="${ICLSC_PYTHON:-$(command -v python3.11 || command -v python3)}"
     local stamp=".venv/.iclsc-installed"
-    local want
-    want="$(cat pyproject.toml | sha256sum | cut -c1-64) $extras"
-    if [ ! -x .venv/bin/python ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    local hash installed extra
+    hash="$(sha256sum < pyproject.toml | cut -c1-64)"
+    installed="$(cat "$stamp" 2>/dev/null || true)"
+    # Up to date when pyproject.toml is unchanged and every wanted extra is installed, so that
+    # ./scripts/run (fewer extras) after ./scripts/test does not reinstall.
+    if [ "${installed%% *}" = "$hash" ]; then
+        for extra in ${installed#* }; do
+            case " ${extras//,/ } " in *" $extra "*) ;; *) extras="$extras,$extra" ;; esac
+        done
+    fi
+    if [ ! -x .venv/bin/python ] || [ "$installed" != "$hash ${extras//,/ }" ]; then
         echo "[iclsc] setting up .venv (extras: $extras)" >&2
         [ -x .venv/bin/python ] || "$python" -m venv .venv
         .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
         .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[$extras]"
-        echo "$want" > "$stamp"
+        echo "$hash ${extras//,/ }" > "$stamp"
     fi
     # shellcheck disable=SC1091
     source .venv/bin/activate
