@@ -640,6 +640,9 @@ def run(args: argparse.Namespace) -> int:
     except LockHeld as held:
         log.error("locked", message=str(held), lock=held.path, holder=held.holder)
         return finish(log, summary, log_dir, "refused: another run in progress", EXIT_LOCKED)
+    except OSError as error:  # a file system without locks, or no right to write there
+        log.error("lock_unavailable", error=f"{type(error).__name__}: {error}")
+        return finish(log, summary, log_dir, "error", EXIT_UNEXPECTED)
 
     global _active_log
     _active_log = log

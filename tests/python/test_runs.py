@@ -307,14 +307,32 @@ def test_a_run_clears_what_a_crashed_run_left(tmp_path, monkeypatch, quiet_env, 
     crashed = {"pid": int(dead.stdout), "host": socket.gethostname(), "run_id": "crashed"}
     lock_in(publish_dir).write_text(json.dumps(crashed))
     ran = []
-    monkeypatch.setattr(pipeline, "STEPS", [pipeline.Step("noop", lambda ctx: ran.append(ctx))])
+
+    def step(ctx):
+        ran.append(ctx)
+        pipeline.log("a step without its context logs too", rows=3)
+
+    monkeypatch.setattr(pipeline, "STEPS", [pipeline.Step("noop", step)])
     assert pipeline.run(run_args(tmp_path)) == EXIT_OK
     logged = events(capsys.readouterr().err)
+    message = named(logged, "message")[0]
+    assert message["rows"] == 3 and message["run_id"] == ran[0].run_id
     assert "crashed" in named(logged, "stale_lock_cleared")[0]["message"]
     assert named(logged, "leftover_removed")
     assert not list(publish_dir.glob(".incoming-*"))
     assert lock_in(publish_dir).read_text() == ""
     assert len(ran) == 1
+
+
+def test_publish_alone_takes_the_same_lock(tmp_path, quiet_env, capsys):
+    from iclsc import publish
+
+    publish_dir = tmp_path / "pub"
+    args = argparse.Namespace(publish_dir=publish_dir, target_dir=None, release_id=None)
+    with RunLock([lock_in(publish_dir)], {"pid": os.getpid(), "run_id": "scheduled"}):
+        assert publish.run(args) == EXIT_LOCKED
+    assert "scheduled" in capsys.readouterr().err
+    assert releases(publish_dir) == []
 
 
 def test_dbt_output_becomes_log_events(tmp_path):

@@ -6,6 +6,7 @@ No `from __future__ import annotations` here: Dagster reads the type hints of as
 import os
 from collections.abc import Mapping
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from dagster import (
@@ -49,15 +50,32 @@ class IclscTranslator(DagsterDbtTranslator):
         return fqn[1] if len(fqn) > 2 else super().get_group_name(dbt_resource_props)
 
 
+# What dbt parses: a change to any of these makes the manifest stale.
+PROJECT_SOURCES = ("dbt_project.yml", "models", "macros", "seeds", "snapshots", "tests/dbt")
+
+
+def is_stale(manifest: Path) -> bool:
+    if not manifest.exists():
+        return True
+    parsed = manifest.stat().st_mtime
+    for name in PROJECT_SOURCES:
+        path = project_dir() / name
+        files = [path] if path.is_file() else (p for p in path.rglob("*") if p.is_file())
+        if any(f.stat().st_mtime > parsed for f in files):
+            return True
+    return False
+
+
 def dbt_project() -> DbtProject:
     project = DbtProject(
         project_dir=project_dir(),
         target_path=MANIFEST_TARGET,
         profiles_dir=os.environ.get("DBT_PROFILES_DIR") or project_dir() / "profiles",
     )
-    # `dagster dev` re-parses on every load; a deployment parses once, here, if needed.
+    # `dagster dev` re-parses on every load; elsewhere the manifest is parsed when missing or
+    # older than the project, so the assets always describe the project as it is.
     project.prepare_if_dev()
-    if not project.manifest_path.exists():
+    if is_stale(project.manifest_path):
         project.preparer.prepare(project)
     return project
 
