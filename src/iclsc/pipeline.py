@@ -68,6 +68,10 @@ RUN_LOG_FILE = "run.jsonl"
 SUMMARY_FILE = "run-summary.json"
 RELEASE_LOG_FILE = "run-log.jsonl"
 ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")
+MISSING_KEY = (
+    f"{pseudonym.KEY_ENV} is not set. A real extract needs a secret pseudonymisation key "
+    "(at least 16 bytes); the development key is for the synthetic sample only."
+)
 
 
 class StepFailed(Exception):
@@ -311,11 +315,7 @@ def prepare(ctx: RunContext) -> None:
     ctx.raw_dir, ctx.is_sample = raw_dir, is_sample
     ctx.summary.facts["extract"] = {"raw_dir": str(raw_dir), "sample": is_sample}
     if not ensure_key(is_sample):
-        raise StepFailed(
-            EXIT_CONFIGURATION,
-            f"{pseudonym.KEY_ENV} is not set. A real extract needs a secret pseudonymisation "
-            "key (at least 16 bytes); the development key is for the synthetic sample only.",
-        )
+        raise StepFailed(EXIT_CONFIGURATION, MISSING_KEY)
     warn_if_development_key(ctx.log)
     if is_sample and not raw_dir.exists():
         from iclsc.generate import generate
@@ -602,7 +602,29 @@ def _on_signal(signum, frame) -> None:
     raise Interrupted(signum)
 
 
+def with_defaults(args: argparse.Namespace) -> argparse.Namespace:
+    """The command's defaults for what a caller's Namespace leaves out (tests, other code)."""
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    for name, value in vars(parser.parse_args([])).items():
+        if not hasattr(args, name):
+            setattr(args, name, value)
+    return args
+
+
+def check_configuration() -> None:
+    """What is refused before the lock, touching nothing: a real extract, missing or keyless."""
+    raw_dir, is_sample = resolve_raw_dir()
+    if is_sample:
+        return
+    if not os.environ.get(pseudonym.KEY_ENV):
+        raise StepFailed(EXIT_CONFIGURATION, MISSING_KEY)
+    if not raw_dir.is_dir():
+        raise StepFailed(EXIT_CONFIGURATION, f"the extract directory {raw_dir} does not exist")
+
+
 def run(args: argparse.Namespace) -> int:
+    args = with_defaults(args)
     started = utc_now()
     run_id = new_run_id(started)
     log_dir = log_root(args) / run_id
@@ -613,6 +635,7 @@ def run(args: argparse.Namespace) -> int:
     log.info("run_started", pid=os.getpid(), host=socket.gethostname(), log_dir=log_dir)
     try:
         publish_through = publish_through_from(args)
+        check_configuration()
     except StepFailed as failure:
         log.error("configuration", message=str(failure))
         return finish(log, summary, log_dir, "failed", failure.exit_code)
@@ -671,6 +694,8 @@ def run(args: argparse.Namespace) -> int:
     except StepFailed as failure:
         log.error("configuration", message=str(failure))
         return finish(log, summary, log_dir, "failed", failure.exit_code)
+    except (Interrupted, KeyboardInterrupt) as stop:
+        return finish(log, summary, log_dir, "interrupted", interrupted(log, stop, None))
     finally:
         _active_log = None
         restore_signal_handlers(previous_handlers)
@@ -680,10 +705,10 @@ def run(args: argparse.Namespace) -> int:
 def run_steps(ctx: RunContext) -> int:
     for step in STEPS:
         record = ctx.summary.start_step(step.name)
-        ctx.log.info("step_started", step=step.name)
-        if ctx.lock:
-            ctx.lock.update(step=step.name)
         try:
+            ctx.log.info("step_started", step=step.name)
+            if ctx.lock:
+                ctx.lock.update(step=step.name)
             step.function(ctx)
         except StepFailed as failure:
             ctx.summary.end_step(record, "failed", failure.exit_code)
@@ -692,10 +717,8 @@ def run_steps(ctx: RunContext) -> int:
             )
             return finish(ctx.log, ctx.summary, ctx.log_dir, "failed", failure.exit_code)
         except (Interrupted, KeyboardInterrupt) as stop:
-            signum = stop.signum if isinstance(stop, Interrupted) else signal.SIGINT
-            code = EXIT_SIGNAL_BASE + int(signum)
+            code = interrupted(ctx.log, stop, step.name)
             ctx.summary.end_step(record, "interrupted", code)
-            ctx.log.error("interrupted", step=step.name, signal=signal.Signals(signum).name)
             return finish(ctx.log, ctx.summary, ctx.log_dir, "interrupted", code)
         except Exception as error:
             ctx.summary.end_step(record, "error", EXIT_UNEXPECTED)
@@ -712,6 +735,13 @@ def run_steps(ctx: RunContext) -> int:
         )
     warn_if_development_key(ctx.log)
     return finish(ctx.log, ctx.summary, ctx.log_dir, "published", EXIT_OK)
+
+
+def interrupted(log: RunLog, stop: BaseException, step: str | None) -> int:
+    """Logs a stop by signal; the exit code 128 + the signal's number."""
+    signum = stop.signum if isinstance(stop, Interrupted) else signal.SIGINT
+    log.error("interrupted", step=step, signal=signal.Signals(signum).name)
+    return EXIT_SIGNAL_BASE + int(signum)
 
 
 def finish(log: RunLog, summary: RunSummary, log_dir: Path, outcome: str, code: int) -> int:

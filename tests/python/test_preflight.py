@@ -88,4 +88,6 @@ def test_the_run_stops_before_the_build_and_leaves_latest(clean, tmp_path, monke
     code = pipeline.run(argparse.Namespace(publish_dir=publish_dir, release_id=None))
     assert code == pipeline.EXIT_RAW_INVALID == preflight.EXIT_RAW_INVALID
     assert os.readlink(publish_dir / "latest") == "20250101T000000Z"
-    assert sorted(p.name for p in publish_dir.iterdir()) == ["20250101T000000Z", "latest"]
+    # Hidden entries are the run's lock file (iclsc.runs.lock), never a release.
+    published = sorted(p.name for p in publish_dir.iterdir() if not p.name.startswith("."))
+    assert published == ["20250101T000000Z", "latest"]
