@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import hashlib
 import json
 import os
 import re
@@ -105,6 +106,7 @@ class RunContext:
     summary: RunSummary
     log_dir: Path
     raw_dir: Path | None = None
+    extract_fingerprint: str | None = None
     readable_dir: Path | None = None  # what dbt reads: the extract, or the preflight's fixed copy
     is_sample: bool = False
     env: dict[str, str] = field(default_factory=dict)
@@ -324,7 +326,21 @@ def prepare(ctx: RunContext) -> None:
         generate(raw_dir, SAMPLE_SCALE, SAMPLE_SEED)
     if not raw_dir.is_dir():
         raise StepFailed(EXIT_CONFIGURATION, f"the extract directory {raw_dir} does not exist")
+    ctx.extract_fingerprint = extract_fingerprint(raw_dir)
+    ctx.summary.facts["extract"]["fingerprint"] = ctx.extract_fingerprint
     ctx.env = dbt_environment(raw_dir)
+
+
+def extract_fingerprint(raw_dir: Path) -> str:
+    """Names, sizes and modification times of the extract's files: --resume refuses to
+    continue a build on an extract that changed since (stat only, no file is read)."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in raw_dir.rglob("*") if p.is_file()):
+        status = path.stat()
+        digest.update(
+            f"{path.relative_to(raw_dir)}\0{status.st_size}\0{status.st_mtime_ns}\n".encode()
+        )
+    return digest.hexdigest()
 
 
 def preflight(ctx: RunContext) -> None:
@@ -373,6 +389,7 @@ def plan_build(ctx: RunContext) -> list[str] | None:
         name
         for name, now, then in (
             ("extract", str(ctx.raw_dir), previous.get("raw_dir")),
+            ("extract content", ctx.extract_fingerprint, previous.get("extract_fingerprint")),
             ("period", ctx.publish_through, previous.get("publish_through")),
         )
         if now != then
@@ -427,6 +444,7 @@ def build(ctx: RunContext) -> None:
             "run_id": ctx.run_id,
             "started_at": iso(utc_now()),
             "raw_dir": str(ctx.raw_dir),
+            "extract_fingerprint": ctx.extract_fingerprint,
             "publish_through": ctx.publish_through,
             "dbt_arguments": arguments,
             "finished": False,

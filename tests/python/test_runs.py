@@ -335,6 +335,84 @@ def test_publish_alone_takes_the_same_lock(tmp_path, quiet_env, capsys):
     assert releases(publish_dir) == []
 
 
+def resume_context(tmp_path: Path, results: list[tuple[str, str]], **state) -> pipeline.RunContext:
+    """A --resume run over a target directory whose last build is described by `state`."""
+    import io
+
+    from iclsc.runs.log import utc_now
+    from iclsc.runs.summary import RunSummary
+
+    raw = tmp_path / "raw"
+    raw.mkdir(exist_ok=True)
+    (raw / "installations.csv").write_text("code_installation\n")
+    target = tmp_path / "target"
+    ctx = pipeline.RunContext(
+        run_id="now",
+        started=utc_now(),
+        publish_dir=tmp_path / "pub",
+        target_dir=target,
+        release_id="r",
+        publish_through=None,
+        resume=True,
+        log=RunLog("now", None, stream=io.StringIO()),
+        summary=RunSummary("now", utc_now(), []),
+        log_dir=tmp_path / "logs",
+        raw_dir=raw,
+        extract_fingerprint=pipeline.extract_fingerprint(raw),
+    )
+    built = {
+        "run_id": "failed",
+        "raw_dir": str(raw),
+        "extract_fingerprint": ctx.extract_fingerprint,
+        "publish_through": {"fiscal_year": 2025, "period": 13},
+        "finished": True,
+        "invocation_id": "i1",
+        **state,
+    }
+    pipeline.write_json(target / pipeline.BUILD_STATE_FILE, built)
+    pipeline.write_json(
+        target / "run_results.json",
+        {
+            "metadata": {"invocation_id": "i1"},
+            "results": [{"unique_id": u, "status": status} for u, status in results],
+        },
+    )
+    return ctx
+
+
+FAILED_BUILD = [("seed.a", "success"), ("model.b", "error"), ("test.c", "skipped")]
+FULL_BUILD = ["build", "--vars", '{"publish_through": {"fiscal_year": 2025, "period": 13}}']
+
+
+def test_resume_retries_a_failed_build_with_its_period(tmp_path):
+    ctx = resume_context(tmp_path, FAILED_BUILD)
+    assert pipeline.plan_build(ctx) == ["retry"]
+    assert ctx.publish_through == {"fiscal_year": 2025, "period": 13}
+
+
+def test_resume_publishes_a_build_that_passed(tmp_path):
+    ctx = resume_context(tmp_path, [("seed.a", "success"), ("test.c", "pass")])
+    assert pipeline.plan_build(ctx) is None
+
+
+@pytest.mark.parametrize(
+    "state", [{"finished": False}, {"invocation_id": "another dbt command since"}]
+)
+def test_resume_builds_again_when_the_last_build_cannot_be_continued(tmp_path, state):
+    ctx = resume_context(tmp_path, FAILED_BUILD, **state)
+    assert pipeline.plan_build(ctx) == FULL_BUILD
+
+
+def test_resume_refuses_an_extract_that_changed(tmp_path):
+    ctx = resume_context(tmp_path, FAILED_BUILD)
+    (ctx.raw_dir / "transmissions.csv").write_text("id_transmission\n")
+    ctx.extract_fingerprint = pipeline.extract_fingerprint(ctx.raw_dir)
+    with pytest.raises(pipeline.StepFailed) as refused:
+        pipeline.plan_build(ctx)
+    assert refused.value.exit_code == EXIT_CONFIGURATION
+    assert "extract content" in str(refused.value)
+
+
 def test_dbt_output_becomes_log_events(tmp_path):
     log_path = tmp_path / "run.jsonl"
     log = RunLog("r1", log_path, stream=open(os.devnull, "w"))  # noqa: SIM115
