@@ -42,7 +42,14 @@ status as (
         expected.period,
         count(*) as n_establishments,
         count(transmissions.transmission_id) as n_transmitted,
-        count(case when transmissions.is_period_closed then 1 end) as n_closed
+        count(case when transmissions.is_period_closed then 1 end) as n_closed,
+        {#- which transmissions the period's rows come from: a resubmission changes it, so
+            incremental models know which partitions to rebuild -#}
+        {{ dbt.hash(dbt.listagg(
+            "expected.establishment_code || '=' || coalesce(transmissions.transmission_id, '')",
+            "','",
+            "order by expected.establishment_code",
+        )) }} as transmissions_fingerprint
     from expected
     left join transmissions
         on
@@ -61,7 +68,8 @@ final as (
         status.n_establishments,
         status.n_transmitted,
         status.n_closed,
-        status.n_closed = status.n_establishments as is_closed
+        status.n_closed = status.n_establishments as is_closed,
+        status.transmissions_fingerprint
     from status
     inner join fiscal_periods
         on
