@@ -36,6 +36,7 @@ class Column:
     title: str
     description: str
     is_key: bool = False
+    role: str = "dimension"
 
 
 COLUMNS = [
@@ -111,6 +112,16 @@ COLUMNS = [
         "Illustratif",
         "Vrai pour un code inventé par le projet (la liste officielle n'est pas publique).",
     ),
+    # The contract gives every resource one suppressed field; the dictionary counts no
+    # one, so nothing in it is ever withheld.
+    Column(
+        "cellule_supprimee",
+        "boolean",
+        "Cellule supprimée",
+        "Toujours faux : le dictionnaire décrit des champs et des codes, il ne compte personne "
+        "et rien n'y est supprimé.",
+        role="suppressed",
+    ),
 ]
 NAMES = [column.name for column in COLUMNS]
 
@@ -122,6 +133,8 @@ def _row(**values) -> list[str]:
     out = []
     for column in COLUMNS:
         value = values.get(column.name)
+        if column.role == "suppressed":
+            value = False
         if isinstance(value, bool):
             value = "true" if value else "false"
         out.append("" if value is None else " ".join(str(value).split()))
@@ -281,7 +294,7 @@ def build_rows(
                 jeu_de_donnees=RESOURCE,
                 champ=column.name,
                 type=column.type,
-                role="dimension",
+                role=column.role,
                 titre=column.title,
                 description=column.description,
                 renseignement_personnel=False,
@@ -348,7 +361,7 @@ def resource_descriptor(data: bytes) -> dict:
             "type": column.type,
             "title": column.title,
             "description": column.description,
-            "iclsc:role": "dimension",
+            "iclsc:role": column.role,
         }
         if column.type == "boolean":
             field["trueValues"] = ["true"]
@@ -370,7 +383,9 @@ def resource_descriptor(data: bytes) -> dict:
         "dialect": {"delimiter": ",", "header": True, "quoteChar": '"'},
         "schema": {
             "fields": fields,
-            "primaryKey": [column.name for column in COLUMNS if column.is_key],
+            # every field is a dimension of the contract, and the contract's primary key
+            # is the dimensions; jeu_de_donnees, champ and code alone already identify a row
+            "primaryKey": [column.name for column in COLUMNS if column.role == "dimension"],
             "missingValues": [""],
         },
     }
