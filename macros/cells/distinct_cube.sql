@@ -12,8 +12,10 @@
    - event_columns: list of [name, aggregate of the event's rows] (e.g. ['event_minutes',
      'max(duration_minutes)'])
    - event_measures: list of [name, aggregate over the cell's events]
+   Without event_id (none), only the row measures are computed (one row per event and
+   person already, e.g. requests).
    Returns a select of by, every dimension column, then the measures. #}
-{% macro distinct_cube(relation, by, hierarchies, row_measures, event_id, event_columns, event_measures) %}
+{% macro distinct_cube(relation, by, hierarchies, row_measures, event_id=none, event_columns=[], event_measures=[]) %}
     {%- set dimensions = hierarchies | sum(start=[]) -%}
     {%- for kept in iclsc.grouping_levels(hierarchies) %}
         {%- set keys = by + kept -%}
@@ -25,9 +27,9 @@
             {% if column in kept %}cube_rows.{{ column }}{% else %}'{{ var("total_label") }}'{% endif %} as {{ column }},
             {%- endfor %}
             {%- for name, aggregate in row_measures %}
-            cube_rows.{{ name }},
+            cube_rows.{{ name }}{% if event_id or not loop.last %},{% endif %}
             {%- endfor %}
-            {%- for name, aggregate in event_measures %}
+            {%- for name, aggregate in event_measures if event_id %}
             cube_events.{{ name }}{% if not loop.last %},{% endif %}
             {%- endfor %}
         from (
@@ -43,6 +45,7 @@
             group by {{ keys | join(', ') }}
             {%- endif %}
         ) as cube_rows
+        {%- if event_id %}
         inner join (
             select
                 {%- for column in keys %}
@@ -68,6 +71,7 @@
             {%- endif %}
         ) as cube_events
             on {% for column in keys %}cube_rows.{{ column }} = cube_events.{{ column }}{% if not loop.last %} and {% endif %}{% else %}1 = 1{% endfor %}
+        {%- endif %}
         {% if not loop.last %}union all{% endif %}
     {% endfor %}
 {% endmacro %}

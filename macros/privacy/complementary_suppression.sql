@@ -3,7 +3,9 @@
    additivity relation (see suppression_relations). Each round, every relation with exactly
    one withheld cell withholds one more: its cheapest publishable cell, never a zero (a
    published zero is known, so withholding it protects nothing); cheapest means a non-margin
-   before a margin, then fewest persons, then the cell key. Rounds repeat until no
+   before a margin, then fewest persons, then the cell key. A margin is a cell that is the
+   total of a relation: in a union of tables (a universe), a dimension a table lacks stands
+   at its total without making its cells margins. Rounds repeat until no
    relation has exactly one withheld cell; the test `suppression_fixed_point` fails the
    build if var('suppression_max_rounds') rounds were not enough.
    - cells: relation with the key columns, `persons` and `is_primary_suppressed`
@@ -11,31 +13,42 @@
 {% macro complementary_suppression(cells, by, hierarchies, max_rounds=none) %}
     {%- set rounds = max_rounds if max_rounds is not none else var('suppression_max_rounds') -%}
     {%- set keys = by + (hierarchies | sum(start=[])) -%}
-    {%- set margin_test = [] -%}
-    {%- for column in hierarchies | sum(start=[]) -%}
-        {%- do margin_test.append(column ~ " = '" ~ var('total_label') ~ "'") -%}
-    {%- endfor -%}
     with
 
-    suppression_cells as (
+    suppression_keys as (
         select
             {{ iclsc.cell_id(keys) }} as cell_id,
             {%- for column in keys %}
             {{ column }},
             {%- endfor %}
             is_primary_suppressed,
-            persons = 0 as is_zero,
-            row_number() over (
-                order by
-                    case when {{ margin_test | join(' or ') if margin_test else 'false' }} then 1 else 0 end,
-                    persons,
-                    {{ iclsc.cell_id(keys) }}
-            ) as cost_rank
+            persons
         from {{ cells }}
     ),
 
     suppression_membership as (
-        {{ iclsc.suppression_relations('suppression_cells', by, hierarchies) }}
+        {{ iclsc.suppression_relations('suppression_keys', by, hierarchies) }}
+    ),
+
+    suppression_margins as (
+        select distinct cell_id from suppression_membership
+        where is_total
+    ),
+
+    suppression_cells as (
+        select
+            suppression_keys.cell_id,
+            suppression_keys.is_primary_suppressed,
+            suppression_keys.persons = 0 as is_zero,
+            row_number() over (
+                order by
+                    case when suppression_margins.cell_id is not null then 1 else 0 end,
+                    suppression_keys.persons,
+                    suppression_keys.cell_id
+            ) as cost_rank
+        from suppression_keys
+        left join suppression_margins
+            on suppression_keys.cell_id = suppression_margins.cell_id
     ),
 
     suppression_round_0 as (
@@ -87,17 +100,17 @@
     suppression_final as (
         select
             {%- for column in keys %}
-            suppression_cells.{{ column }},
+            suppression_keys.{{ column }},
             {%- endfor %}
-            suppression_cells.is_primary_suppressed,
+            suppression_keys.is_primary_suppressed,
             {#- a cell in no relation (a table without margins) keeps its primary flag -#}
             coalesce(
                 suppression_round_{{ rounds }}.is_suppressed,
-                suppression_cells.is_primary_suppressed
+                suppression_keys.is_primary_suppressed
             ) as is_suppressed
-        from suppression_cells
+        from suppression_keys
         left join suppression_round_{{ rounds }}
-            on suppression_cells.cell_id = suppression_round_{{ rounds }}.cell_id
+            on suppression_keys.cell_id = suppression_round_{{ rounds }}.cell_id
     )
 
     select * from suppression_final

@@ -5,7 +5,9 @@
    - cells: relation with the key columns
    - by: columns without margins (each value is a separate table)
    - hierarchies: dimension columns, coarse to fine within each hierarchy
-   A margin whose hierarchy has no finer level in the table has no relation.
+   A margin whose hierarchy has no finer level in the table has no relation, and cells
+   whose margin is not in the table form none either (nothing to subtract from: the
+   periods of a year whose annual total is not published).
    Returns cell_id, relation_id, is_total. #}
 {% macro suppression_relations(cells, by, hierarchies) %}
     select
@@ -17,7 +19,10 @@
             relation_rows.*,
             count(case when not relation_rows.is_total then 1 end)
                 over (partition by relation_rows.relation_id)
-            as n_members
+            as n_members,
+            count(case when relation_rows.is_total then 1 end)
+                over (partition by relation_rows.relation_id)
+            as n_totals
         from (
     {%- set total = var('total_label') -%}
     {%- set keys = by + (hierarchies | sum(start=[])) -%}
@@ -50,5 +55,5 @@
     {%- endfor %}
         ) as relation_rows
     ) as counted_relations
-    where n_members > 0
+    where n_members > 0 and n_totals > 0
 {% endmacro %}

@@ -5,8 +5,13 @@
    - cells: the internal relation with the true counts
    - key_map: {published column: expression over the internal cells} for every key column
    - measures: the published measure columns
-   - suppressed: the published boolean column #}
-{% test respects_privacy_rule(model, cells, key_map, measures, suppressed='cellule_supprimee', persons='persons', providers='providers') %}
+   - suppressed: the published boolean column
+   - cells_where: condition selecting the internal cells of this table, when the internal
+     relation holds several tables' cells (a universe)
+   - undefined_when_zero: {statistic: count column}, for statistics (a median delay)
+     that do not exist when their count is 0: on a published row the statistic is empty
+     exactly when that count is 0 #}
+{% test respects_privacy_rule(model, cells, key_map, measures, suppressed='cellule_supprimee', persons='persons', providers='providers', cells_where=none, undefined_when_zero={}) %}
 
 with
 
@@ -22,6 +27,9 @@ internal as (
         {{ persons }},
         {{ providers }}
     from {{ cells }}
+    {%- if cells_where %}
+    where {{ cells_where }}
+    {%- endif %}
 ),
 
 joined as (
@@ -49,7 +57,12 @@ violations as (
                 then 'published cell breaks the primary rule'
             {%- for measure in measures %}
             when {{ suppressed }} and {{ measure }} is not null then 'withheld cell shows {{ measure }}'
+            {%- if measure in undefined_when_zero %}
+            when not {{ suppressed }} and ({{ measure }} is null) != ({{ undefined_when_zero[measure] }} = 0)
+                then 'published cell: {{ measure }} must be empty exactly when {{ undefined_when_zero[measure] }} is 0'
+            {%- else %}
             when not {{ suppressed }} and {{ measure }} is null then 'published cell lacks {{ measure }}'
+            {%- endif %}
             {%- endfor %}
         end as violation
     from joined

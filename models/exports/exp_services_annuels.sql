@@ -1,59 +1,30 @@
 {#- Published: services rendered by fiscal year x RSS x RLS of residence x programme x age
-    group x sex, closed fiscal years only, after primary and complementary suppression.
-    A withheld row keeps its dimensions and empties its measures. -#}
-{% set hierarchies = [
-    ['residence_rss_code', 'residence_rls_code'],
-    ['programme_code'],
-    ['age_group'],
-    ['sex'],
-] %}
-
+    group x sex, closed fiscal years only: the annual slice (period and mode Total) of the
+    jointly protected services cells. A withheld row keeps its dimensions and
+    empties its measures. -#}
 with
 
 cells as (
-    select * from {{ ref('services_by_residence_annual') }}
-    where is_fiscal_year_closed
-),
-
-flagged as (
-    select
-        *,
-        {{ is_primary_suppressed('persons', 'providers') }} as is_primary_suppressed
-    from cells
-),
-
-suppressed as (
-    select * from (
-        {{ complementary_suppression('flagged', ['fiscal_year'], hierarchies) }}
-    ) as suppression
+    select * from {{ ref('services_protected') }}
+    where
+        period_code = '{{ var("total_label") }}'
+        and mode_code = '{{ var("total_label") }}'
+        and installation_rss_code = '{{ var("total_label") }}'
 ),
 
 final as (
     select
-        cast(flagged.fiscal_year as {{ dbt.type_string() }})
-        || '-'
-        || cast(flagged.fiscal_year + 1 as {{ dbt.type_string() }}) as annee_financiere,
-        flagged.residence_rss_code as code_rss,
-        flagged.residence_rls_code as code_rls,
-        flagged.programme_code as code_programme,
-        flagged.age_group as groupe_age,
-        flagged.sex as sexe,
-        suppressed.is_suppressed as cellule_supprimee,
-        case when not suppressed.is_suppressed then flagged.persons end as nb_usagers,
-        case when not suppressed.is_suppressed then flagged.interventions end as nb_interventions,
-        case
-            when not suppressed.is_suppressed
-                then cast(round(flagged.minutes / 60.0, 2) as decimal(18, 2))
-        end as nb_heures
-    from flagged
-    inner join suppressed
-        on
-            flagged.fiscal_year = suppressed.fiscal_year
-            and flagged.residence_rss_code = suppressed.residence_rss_code
-            and flagged.residence_rls_code = suppressed.residence_rls_code
-            and flagged.programme_code = suppressed.programme_code
-            and flagged.age_group = suppressed.age_group
-            and flagged.sex = suppressed.sex
+        {{ fiscal_year_label('fiscal_year') }} as annee_financiere,
+        residence_rss_code as code_rss,
+        residence_rls_code as code_rls,
+        programme_code as code_programme,
+        age_group as groupe_age,
+        sex as sexe,
+        is_suppressed as cellule_supprimee,
+        case when not is_suppressed then persons end as nb_usagers,
+        case when not is_suppressed then interventions end as nb_interventions,
+        case when not is_suppressed then hours end as nb_heures
+    from cells
 )
 
 select * from final

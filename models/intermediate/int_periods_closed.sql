@@ -55,7 +55,14 @@ status as (
         expected.period,
         count(*) as n_establishments,
         count(transmissions.transmission_id) as n_transmitted,
-        count(case when transmissions.is_period_closed then 1 end) as n_closed
+        count(case when transmissions.is_period_closed then 1 end) as n_closed,
+        {#- which transmissions the period's rows come from: a resubmission changes it, so
+            incremental models know which partitions to rebuild -#}
+        {{ dbt.hash(dbt.listagg(
+            "expected.establishment_code || '=' || coalesce(transmissions.transmission_id, '')",
+            "','",
+            "order by expected.establishment_code",
+        )) }} as transmissions_fingerprint
     from expected
     left join transmissions
         on
@@ -80,7 +87,8 @@ final as (
                 status.fiscal_year < {{ through_year }}
                 or (status.fiscal_year = {{ through_year }} and status.period <= {{ through_period }})
             )
-        {%- endif %} as is_closed
+        {%- endif %} as is_closed,
+        status.transmissions_fingerprint
     from status
     inner join fiscal_periods
         on

@@ -2,8 +2,9 @@
 
 - no value or column that looks like an identifier (iclsc.identifiers);
 - the privacy rule as far as the files show it: a withheld row has every measure empty, a
-  published row has them all, and no published count of persons is between 1 and
-  min_persons - 1;
+  published row has them all (a statistic with an `iclsc:basis` is empty exactly when its
+  basis count is 0: a median of nothing does not exist), and no published count of persons
+  is between 1 and min_persons - 1;
 - no withheld cell is alone in an additivity relation (a margin and its members along one
   hierarchy), where one subtraction would reveal it.
 """
@@ -61,6 +62,7 @@ def check_rule(dataset: Dataset, rows: list[list[str]], min_persons: int) -> lis
     names = [f.name for f in dataset.fields]
     suppressed_at = names.index(dataset.suppressed.name)
     measures = [(names.index(f.name), f) for f in dataset.measures]
+    basis_at = {f.name: names.index(f.basis) for f in dataset.measures if f.basis}
     for row_number, row in enumerate(rows, start=2):
         withheld = row[suppressed_at] == "true"
         if row[suppressed_at] not in ("true", "false"):
@@ -74,6 +76,18 @@ def check_rule(dataset: Dataset, rows: list[list[str]], min_persons: int) -> lis
             continue
         for index, measure in measures:
             value = row[index]
+            if not withheld and measure.name in basis_at:
+                undefined = row[basis_at[measure.name]] == "0"
+                if undefined != (value == ""):
+                    violations.append(
+                        Violation(
+                            "rule",
+                            dataset.resource,
+                            f"row {row_number}: {measure.name} must be empty exactly when "
+                            f"{measure.basis} is 0",
+                        )
+                    )
+                continue
             if withheld and value != "":
                 violations.append(
                     Violation(
@@ -109,13 +123,16 @@ def check_lone_withheld(dataset: Dataset, rows: list[list[str]]) -> list[Violati
     key_at = [names.index(f.name) for f in dataset.dimensions]
     withheld: dict[tuple, int] = defaultdict(int)
     members: dict[tuple, int] = defaultdict(int)
+    margins: set[tuple] = set()
     for row in rows:
         is_withheld = row[suppressed_at] == "true"
         key = {names[i]: row[i] for i in key_at}
         for chain_index, chain in enumerate(chains):
             depth = sum(1 for column in chain if key[column] != totals[column])
             if depth < len(chain):  # the row is the margin of its own relation
-                withheld[(chain_index, tuple(sorted(key.items())))] += is_withheld
+                relation = (chain_index, tuple(sorted(key.items())))
+                withheld[relation] += is_withheld
+                margins.add(relation)
             if depth >= 1:  # the row is a member of its parent's relation
                 parent = dict(key)
                 parent[chain[depth - 1]] = totals[chain[depth - 1]]
@@ -128,8 +145,10 @@ def check_lone_withheld(dataset: Dataset, rows: list[list[str]]) -> list[Violati
             dataset.resource,
             f"one withheld cell along {chains[relation[0]]} in {dict(relation[1])}",
         )
+        # without its margin in the table, a relation gives nothing to subtract from here
+        # (the periods of a year: the year is in the annual table, checked jointly)
         for relation, count in withheld.items()
-        if count == 1 and members[relation] > 0
+        if count == 1 and members[relation] > 0 and relation in margins
     ]
 
 

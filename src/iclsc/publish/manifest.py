@@ -41,6 +41,11 @@ class Field:
         return self.properties.get("iclsc:counts")
 
     @property
+    def basis(self) -> str | None:
+        """The count a statistic is computed on: the statistic is empty when it is 0."""
+        return self.properties.get("iclsc:basis")
+
+    @property
     def scale(self) -> int | None:
         """Decimal places of a decimal(p, s) field."""
         match = re.fullmatch(r"\s*(decimal|numeric)\s*\(\s*\d+\s*,\s*(\d+)\s*\)\s*", self.data_type)
@@ -72,6 +77,7 @@ class Dataset:
     description: str
     fields: list[Field]
     unique_id: str = ""
+    universe: str | None = None  # tables of one universe are views of one cube
 
     @property
     def dimensions(self) -> list[Field]:
@@ -139,6 +145,13 @@ def published_datasets(manifest: dict) -> list[Dataset]:
         fields = [_field(node["name"], column) for column in node["columns"].values()]
         if sum(f.role == "suppressed" for f in fields) != 1:
             raise ManifestError(f"{node['name']}: needs exactly one field with role suppressed")
+        names = {f.name for f in fields}
+        for published in fields:
+            if published.basis is not None and published.basis not in names:
+                raise ManifestError(
+                    f"{node['name']}.{published.name}: iclsc:basis {published.basis!r} "
+                    "is not a field of the table"
+                )
         datasets.append(
             Dataset(
                 model=node["name"],
@@ -149,6 +162,7 @@ def published_datasets(manifest: dict) -> list[Dataset]:
                 description=" ".join(node["description"].split()),
                 fields=fields,
                 unique_id=node["unique_id"],
+                universe=meta.get("universe"),
             )
         )
     return sorted(datasets, key=lambda d: d.resource)

@@ -15,7 +15,18 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from iclsc.publish import datapackage, diff, gates, manifest, portal, state, steps, tables
+from iclsc.publish import (
+    datapackage,
+    dictionary,
+    diff,
+    gates,
+    manifest,
+    portal,
+    state,
+    steps,
+    tables,
+    universes,
+)
 from iclsc.warehouse import open_warehouse
 
 
@@ -54,7 +65,11 @@ def _quality_step(release: Release) -> None:
 
 # Steps run after the datasets are written and before datapackage.json: each takes the
 # Release and may add files, resources or properties. Later features register here.
-EXTRA_STEPS: list[Callable[[Release], None]] = [_quality_step, state.add_dbt_state]
+EXTRA_STEPS: list[Callable[[Release], None]] = [
+    _quality_step,
+    dictionary.add_dictionary,
+    state.add_dbt_state,
+]
 
 # The publication's own steps (src/iclsc/publish/steps.py), around EXTRA_STEPS: the data
 # steps before them, the documents (which describe every file, theirs included) after.
@@ -130,6 +145,7 @@ def publish(
         violations = []
         for dataset in datasets:
             violations += gates.run_gates(dataset, release.rows[dataset.resource], settings)
+        violations += universes.check_universes(datasets, release.rows)
         if violations:
             raise GateError(violations)
 
