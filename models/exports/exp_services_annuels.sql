@@ -8,23 +8,25 @@
     ['sex'],
 ] %}
 
+{#- The cells with their primary flag, as a statement: complementary suppression takes it so
+    (on Spark it runs its rounds as separate statements). -#}
+{% set flagged_cells %}
+    select
+        cells.*,
+        {{ is_primary_suppressed('cells.persons', 'cells.providers') }} as is_primary_suppressed
+    from {{ ref('services_by_residence_annual') }} as cells
+    where cells.is_fiscal_year_closed
+{% endset %}
+
 with
 
-cells as (
-    select * from {{ ref('services_by_residence_annual') }}
-    where is_fiscal_year_closed
-),
-
 flagged as (
-    select
-        *,
-        {{ is_primary_suppressed('persons', 'providers') }} as is_primary_suppressed
-    from cells
+    {{ flagged_cells }}
 ),
 
 suppressed as (
     select * from (
-        {{ complementary_suppression('flagged', ['fiscal_year'], hierarchies) }}
+        {{ complementary_suppression(flagged_cells, ['fiscal_year'], hierarchies) }}
     ) as suppression
 ),
 

@@ -18,6 +18,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "publish": ("iclsc.publish", "publish a release from a built warehouse"),
     "check-raw": ("iclsc.quality.preflight", "check the structure of a raw extract"),
     "upload": ("iclsc.publish.upload", "send a release to a CKAN portal (dry run by default)"),
+    "load-raw": ("iclsc.engines.load", "copy the raw extract into PostgreSQL or Spark"),
+    "dbt": ("iclsc.engines.run_dbt", "run dbt on ICLSC_TARGET with the pseudonymisation key"),
 }
 
 

@@ -46,7 +46,7 @@ typed as (
         nullif(trim(no_demande), '') as request_number,
         nullif(trim(no_dossier), '') as file_number,
         nullif(trim(code_installation), '') as installation_code,
-        {{ safe_cast('trim(date_reception)', 'date') }} as received_date,
+        {{ try_parse('trim(date_reception)', 'date') }} as received_date,
         nullif(trim(code_centre_activites), '') as centre_activites_code,
         upper(trim(code_priorite)) as priority_code,
         source_file,

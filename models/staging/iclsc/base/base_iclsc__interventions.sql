@@ -97,7 +97,7 @@ typed as (
         nullif(trim(no_dossier), '') as file_number,
         nullif(trim(no_demande), '') as request_number,
         nullif(trim(code_installation), '') as installation_code,
-        {{ safe_cast('trim(date_intervention)', 'date') }} as intervention_date,
+        {{ try_parse('trim(date_intervention)', 'date') }} as intervention_date,
         nullif(trim(code_centre_activites), '') as centre_activites_code,
         nullif(trim(code_programme), '') as programme_code,
         upper(trim(code_type)) as intervention_type,
@@ -107,7 +107,7 @@ typed as (
         nullif(trim(code_acte), '') as acte_code,
         nullif(trim(code_categorie_intervenant), '') as provider_category_code,
         nullif(trim(no_intervenant), '') as provider_number,
-        {{ safe_cast('trim(duree_minutes)', 'integer') }} as duration_minutes,
+        {{ try_parse('trim(duree_minutes)', 'integer') }} as duration_minutes,
         source_file,
         source_record
     from source

@@ -1,0 +1,15 @@
+{# The engine's cast of a text that try_parse has already checked, so it cannot fail:
+   try_cast where the engine has it (Spark may evaluate a branch before its condition,
+   where a plain cast could fail under ANSI rules), cast on PostgreSQL (no try_cast; CASE
+   evaluates its branches in order there). Use try_parse, not this. #}
+{% macro checked_cast(expression, data_type) -%}
+    {{ return(adapter.dispatch('checked_cast', 'iclsc')(expression, data_type)) }}
+{%- endmacro %}
+
+{% macro default__checked_cast(expression, data_type) -%}
+    try_cast({{ expression }} as {{ data_type }})
+{%- endmacro %}
+
+{% macro postgres__checked_cast(expression, data_type) -%}
+    cast({{ expression }} as {{ data_type }})
+{%- endmacro %}
