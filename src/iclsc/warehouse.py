@@ -88,9 +88,9 @@ class SparkWarehouse:
         return "`" + identifier.replace("`", "``") + "`"
 
     def close(self) -> None:
-        from iclsc.engines import spark
-
-        spark.stop()
+        # The session stays for the next reader of this process (a publication opens the
+        # warehouse more than once); it stops when the process exits.
+        self._session = None
 
 
 @contextmanager

@@ -20,6 +20,7 @@ import shlex
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -172,6 +173,7 @@ def staged_rows(target: str, env: dict[str, str]) -> dict[str, list[tuple]]:
 def runs(extract, postgres_env, tmp_path_factory) -> dict[str, dict]:
     results = {}
     for target in ENGINES:
+        started = time.monotonic()
         work = tmp_path_factory.mktemp(target)
         env = engine_env(target, work, postgres_env)
         env["ICLSC_RAW_DIR"] = str(extract)
@@ -193,6 +195,8 @@ def runs(extract, postgres_env, tmp_path_factory) -> dict[str, dict]:
             check=False,
         )
         assert done.returncode == 0, f"{target}: run failed\n{done.stderr[-6000:]}"
+        # What each engine costs, for whoever reads the output with -s (not a check).
+        print(f"[engines] {target}: pipeline in {time.monotonic() - started:.0f} s")
         results[target] = {
             "release": work / "publication" / RELEASE_ID,
             "staged": staged_rows(target, env),

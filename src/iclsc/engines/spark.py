@@ -14,6 +14,7 @@ reads.
 
 from __future__ import annotations
 
+import atexit
 import os
 import urllib.parse
 from pathlib import Path
@@ -84,6 +85,7 @@ def session():
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
     _session = spark
+    atexit.register(stop)
     return spark
 
 
