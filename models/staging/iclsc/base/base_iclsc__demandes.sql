@@ -5,7 +5,7 @@
     {'when': "file_number is null", 'column': 'no_dossier', 'reason': 'numero de dossier manquant'},
     {'when': "received_date is null", 'column': 'date_reception', 'reason': 'date manquante ou invalide'},
     {'when': "received_date not between transmissions.period_start_date and transmissions.period_end_date", 'column': 'date_reception', 'reason': 'date hors de la periode de la transmission'},
-    {'when': "received_date > " ~ safe_cast('transmissions.transmitted_at', 'date'), 'column': 'date_reception', 'reason': 'date posterieure a la reception de la transmission'},
+    {'when': "received_date > cast(transmissions.transmitted_at as date)", 'column': 'date_reception', 'reason': 'date posterieure a la reception de la transmission'},
     {'when': "installations.installation_code is null", 'column': 'code_installation', 'reason': 'installation inconnue'},
     {'when': "installations.establishment_code != transmissions.establishment_code", 'column': 'code_installation', 'reason': "installation d'un autre etablissement"},
     {'when': "centres.centre_activites_code is null", 'column': 'code_centre_activites', 'reason': "centre d'activites inconnu"},

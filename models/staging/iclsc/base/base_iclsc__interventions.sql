@@ -20,7 +20,7 @@
     {'when': "duration_minutes is null or duration_minutes <= 0", 'column': 'duree_minutes', 'reason': 'duree non entiere ou non positive'},
     {'when': "usagers.user_file_id is null", 'column': 'no_dossier', 'reason': 'usager absent de usagers.csv de la transmission'},
     {'when': "intervention_date < usagers.birth_date", 'column': 'date_intervention', 'reason': "date anterieure a la naissance de l'usager"},
-    {'when': "intervention_date > " ~ safe_cast('transmissions.transmitted_at', 'date'), 'column': 'date_intervention', 'reason': 'date posterieure a la reception de la transmission'},
+    {'when': "intervention_date > cast(transmissions.transmitted_at as date)", 'column': 'date_intervention', 'reason': 'date posterieure a la reception de la transmission'},
     {'when': "request_number is not null and demandes.request_id is null", 'column': 'no_demande', 'reason': "demande absente des demandes retenues de l'etablissement"},
     {'when': "intervention_date < demandes.received_date", 'column': 'date_intervention', 'reason': 'date anterieure a la reception de la demande'},
 ] %}
