@@ -128,7 +128,9 @@
         models built at the same time apart. -#}
     {%- set prefix = 'iclsc_suppression_' ~ model.name -%}
     {%- set ns = namespace(last=0, suppressed=none, done=false) -%}
-    {%- if execute -%}
+    {#- The rounds run when the model is built; compiling it (dbt compile, docs generate)
+        only shows the final select. -#}
+    {%- if execute and flags.WHICH in ('build', 'run') -%}
         {%- do run_query(
             'cache table ' ~ prefix ~ '_cells as select '
             ~ iclsc.cell_id(keys) ~ ' as cell_id, '

@@ -72,8 +72,8 @@ class PostgresWarehouse:
         self._connection.close()
 
 
-class SparkWarehouse:
-    """The local Spark session on the project's Spark warehouse (iclsc.engines.spark)."""
+class SparkSessionReader:
+    """Queries on the local Spark session of this process (iclsc.engines.spark)."""
 
     def __init__(self):
         from iclsc.engines import spark
@@ -81,16 +81,39 @@ class SparkWarehouse:
         self._session = spark.session()
 
     def query(self, sql: str) -> tuple[list[str], list[tuple]]:
+        from pyspark.sql.types import TimestampType
+
         frame = self._session.sql(sql)
+        # pyspark hands timestamps over in the local time zone of this process; as wall
+        # clock times of the session (UTC) they read as on the other engines.
+        frame = frame.select(
+            *[
+                frame[field.name].cast("timestamp_ntz").alias(field.name)
+                if isinstance(field.dataType, TimestampType)
+                else frame[field.name]
+                for field in frame.schema.fields
+            ]
+        )
         return list(frame.columns), [tuple(row) for row in frame.collect()]
+
+
+class SparkWarehouse:
+    """The Spark warehouse, read in a child process that ends when the reader closes (its
+    metastore is then free for the next process, e.g. dbt docs generate)."""
+
+    def __init__(self):
+        from iclsc.engines.spark_reader import ChildReader
+
+        self._reader = ChildReader()
+
+    def query(self, sql: str) -> tuple[list[str], list[tuple]]:
+        return self._reader.query(sql)
 
     def quote(self, identifier: str) -> str:
         return "`" + identifier.replace("`", "``") + "`"
 
     def close(self) -> None:
-        # The session stays for the next reader of this process (a publication opens the
-        # warehouse more than once); it stops when the process exits.
-        self._session = None
+        self._reader.close()
 
 
 @contextmanager
