@@ -27,7 +27,7 @@ import pytest
 
 from iclsc import project_dir
 from iclsc.generate import generate
-from iclsc.pseudonym import pseudonym
+from iclsc.pseudonym import hmac_pads, pseudonym
 
 pytestmark = [pytest.mark.slow, pytest.mark.engines]
 
@@ -200,6 +200,7 @@ def runs(extract, postgres_env, tmp_path_factory) -> dict[str, dict]:
         results[target] = {
             "release": work / "publication" / RELEASE_ID,
             "staged": staged_rows(target, env),
+            "work": work,
         }
     return results
 
@@ -249,3 +250,20 @@ def test_every_engine_computes_the_keyed_pseudonym(runs):
     for target in ENGINES:
         person_ids = {row[1] for row in runs[target]["staged"]["pseudonyms"]}
         assert expected in person_ids, f"{target}: no HMAC-SHA256 pseudonym of the NAM"
+
+
+def test_no_engine_writes_the_key_into_sql_logs_or_manifest(runs):
+    """The key reaches every engine out of band: no dbt artefact or log holds it or its pads."""
+    inner, outer = hmac_pads(KEY.encode("utf-8"))
+    secrets = [KEY, KEY.encode("utf-8").hex(), inner.hex(), outer.hex()]
+    for target in ENGINES:
+        work = runs[target]["work"]
+        scanned = 0
+        for folder in (work / "target", work / "logs"):
+            for path in folder.rglob("*"):
+                if path.is_file():
+                    text = path.read_text(encoding="utf-8", errors="replace").lower()
+                    scanned += 1
+                    found = [s for s in secrets if s.lower() in text]
+                    assert not found, f"{target}: {path.relative_to(work)} holds the key"
+        assert scanned > 10, f"{target}: dbt wrote almost nothing to scan"
