@@ -18,7 +18,7 @@
         case
             when {{ iclsc.regex_full_match(expression, '[+-]?[0-9]{1,18}') }}
                 then case
-                    when cast({{ expression }} as bigint) between -2147483648 and 2147483647
+                    when {{ iclsc.checked_cast(expression, 'bigint') }} between -2147483648 and 2147483647
                         then {{ iclsc.checked_cast(expression, 'integer') }}
                 end
         end
@@ -43,9 +43,9 @@
                 then case
                     when
                         {{ iclsc.is_calendar_day(expression) }}
-                        and cast(substr({{ expression }}, 12, 2) as integer) <= 23
-                        and cast(substr({{ expression }}, 15, 2) as integer) <= 59
-                        and cast(substr({{ expression }}, 18, 2) as integer) <= 59
+                        and {{ iclsc.checked_cast('substr(' ~ expression ~ ', 12, 2)', 'integer') }} <= 23
+                        and {{ iclsc.checked_cast('substr(' ~ expression ~ ', 15, 2)', 'integer') }} <= 59
+                        and {{ iclsc.checked_cast('substr(' ~ expression ~ ', 18, 2)', 'integer') }} <= 59
                         then {{ iclsc.checked_cast(expression, 'timestamp') }}
                 end
         end

@@ -2,9 +2,9 @@
    later, month 1 to 12, day within the month (proleptic Gregorian leap years). Portable
    integer arithmetic, so no engine's date parser decides. #}
 {% macro is_calendar_day(expression) -%}
-    {%- set year = 'cast(substr(' ~ expression ~ ', 1, 4) as integer)' -%}
-    {%- set month = 'cast(substr(' ~ expression ~ ', 6, 2) as integer)' -%}
-    {%- set day = 'cast(substr(' ~ expression ~ ', 9, 2) as integer)' -%}
+    {%- set year = iclsc.checked_cast('substr(' ~ expression ~ ', 1, 4)', 'integer') -%}
+    {%- set month = iclsc.checked_cast('substr(' ~ expression ~ ', 6, 2)', 'integer') -%}
+    {%- set day = iclsc.checked_cast('substr(' ~ expression ~ ', 9, 2)', 'integer') -%}
     (
         {{ year }} >= 1
         and {{ month }} between 1 and 12
