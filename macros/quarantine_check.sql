@@ -5,7 +5,7 @@
 {% macro quarantine_check(checks, field) -%}
     case
         {%- for check in checks %}
-            when {{ check.when }} then '{{ check[field] | replace("'", "''") }}'
+            when {{ check.when }} then {{ iclsc.string_literal(check[field]) }}
         {%- endfor %}
     end
 {%- endmacro %}

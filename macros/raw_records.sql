@@ -2,12 +2,17 @@
    its record number within that file (`source_record`, 1 = first row after the header), so
    that a quarantined row can be found in the file that carried it.
    On DuckDB the CSV scan keeps file order (preserve_insertion_order), so the scan position
-   minus the file's first position is the record number. #}
+   minus the file's first position is the record number. Other engines read tables that
+   `python -m iclsc load-raw` filled with both columns (iclsc.engines.raw). #}
 {% macro raw_records(source_relation) -%}
     {{ return(adapter.dispatch('raw_records', 'iclsc')(source_relation)) }}
 {%- endmacro %}
 
 {% macro default__raw_records(source_relation) -%}
+    select * from {{ source_relation }}
+{%- endmacro %}
+
+{% macro duckdb__raw_records(source_relation) -%}
     select
         scanned.* exclude (scan_position, filename),
         regexp_extract(

@@ -12,12 +12,12 @@
         when not {{ is_known_transmission }}
             then {{ failed_column if field == 'column' else failed_reason }}
         when not {{ is_latest_transmission }}
-            then {{ "'id_transmission'" if field == 'column' else "'transmission remplacee par une transmission plus recente'" }}
+            then {{ iclsc.string_literal('id_transmission' if field == 'column' else 'transmission remplacee par une transmission plus recente') }}
         when {{ failed_reason }} is not null
             then {{ failed_column if field == 'column' else failed_reason }}
         when {{ duplicate_rank }} > 1 and {{ exact_rank }} > 1
-            then {{ "'" ~ key_label ~ "'" if field == 'column' else "'doublon exact d''un enregistrement retenu'" }}
+            then {{ iclsc.string_literal(key_label if field == 'column' else "doublon exact d'un enregistrement retenu") }}
         when {{ duplicate_rank }} > 1
-            then {{ "'" ~ key_label ~ "'" if field == 'column' else "'doublon de cle au contenu different (le premier enregistrement est retenu)'" }}
+            then {{ iclsc.string_literal(key_label if field == 'column' else 'doublon de cle au contenu different (le premier enregistrement est retenu)') }}
     end
 {%- endmacro %}

@@ -34,3 +34,16 @@ ensure_venv() {
     export DO_NOT_TRACK=1
     export GX_ANALYTICS_ENABLED=false
 }
+
+# Debian's PostgreSQL server (initdb, pg_ctl; pgcrypto ships with it) and Java 17 for Spark,
+# installed when absent (CI runs as root on a machine that may not have them).
+ensure_engine_tools() {
+    local missing=()
+    compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
+    command -v java >/dev/null || missing+=(openjdk-17-jre-headless)
+    if [ "${#missing[@]}" -gt 0 ]; then
+        echo "[iclsc] installing ${missing[*]}" >&2
+        apt-get update -qq >/dev/null
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+    fi
+}

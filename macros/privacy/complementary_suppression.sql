@@ -8,9 +8,18 @@
    at its total without making its cells margins. Rounds repeat until no
    relation has exactly one withheld cell; the test `suppression_fixed_point` fails the
    build if var('suppression_max_rounds') rounds were not enough.
-   - cells: relation with the key columns, `persons` and `is_primary_suppressed`
-   Returns every key column, is_primary_suppressed and is_suppressed. #}
+   - cells: a select statement giving the key columns, `persons` and
+     `is_primary_suppressed` (a relation or CTE name works on DuckDB and PostgreSQL only)
+   Returns every key column, is_primary_suppressed and is_suppressed.
+   DuckDB and PostgreSQL run every round in one query. Spark cannot plan that query in
+   reasonable time (its analyzer works through the nested rounds one level per pass), so
+   there the rounds run one by one as cached temporary views, stopping at the fixed point:
+   the same rounds, the same result. #}
 {% macro complementary_suppression(cells, by, hierarchies, max_rounds=none) %}
+    {{ return(adapter.dispatch('complementary_suppression', 'iclsc')(cells, by, hierarchies, max_rounds)) }}
+{% endmacro %}
+
+{% macro default__complementary_suppression(cells, by, hierarchies, max_rounds=none) %}
     {%- set rounds = max_rounds if max_rounds is not none else var('suppression_max_rounds') -%}
     {%- set keys = by + (hierarchies | sum(start=[])) -%}
     with
@@ -23,7 +32,7 @@
             {%- endfor %}
             is_primary_suppressed,
             persons
-        from {{ cells }}
+        from {{ iclsc.select_or_relation(cells, 'suppression_input') }}
     ),
 
     suppression_membership as (
@@ -114,4 +123,104 @@
     )
 
     select * from suppression_final
+{% endmacro %}
+
+{% macro spark__complementary_suppression(cells, by, hierarchies, max_rounds=none) %}
+    {%- set rounds = max_rounds if max_rounds is not none else var('suppression_max_rounds') -%}
+    {%- set keys = by + (hierarchies | sum(start=[])) -%}
+    {%- if not modules.re.match('\\s*(with|select)\\b', cells, modules.re.IGNORECASE) -%}
+        {{ exceptions.raise_compiler_error(
+            "complementary_suppression on Spark needs the cells as a select statement, not "
+            ~ cells ~ ": it runs its rounds as separate statements") }}
+    {%- endif -%}
+    {#- Temporary views live in the session that builds the model; the name keeps two
+        models built at the same time apart. -#}
+    {%- set prefix = 'iclsc_suppression_' ~ model.name -%}
+    {%- set ns = namespace(last=0, suppressed=none, done=false) -%}
+    {#- The rounds run when the model is built; compiling it (dbt compile, docs generate)
+        only shows the final select. -#}
+    {%- if execute and flags.WHICH in ('build', 'run') -%}
+        {%- do run_query(
+            'cache table ' ~ prefix ~ '_keys as select '
+            ~ iclsc.cell_id(keys) ~ ' as cell_id, '
+            ~ keys | join(', ') ~ ', is_primary_suppressed, persons '
+            ~ 'from (' ~ cells ~ ') as suppression_input'
+        ) -%}
+        {%- do run_query(
+            'cache table ' ~ prefix ~ '_membership as '
+            ~ iclsc.suppression_relations(prefix ~ '_keys', by, hierarchies)
+        ) -%}
+        {%- do run_query(
+            'cache table ' ~ prefix ~ '_cells as select keys.cell_id, '
+            ~ 'keys.is_primary_suppressed, keys.persons = 0 as is_zero, '
+            ~ 'row_number() over (order by case when margins.cell_id is not null then 1 '
+            ~ 'else 0 end, keys.persons, keys.cell_id) as cost_rank '
+            ~ 'from ' ~ prefix ~ '_keys as keys left join (select distinct cell_id from '
+            ~ prefix ~ '_membership where is_total) as margins on keys.cell_id = margins.cell_id'
+        ) -%}
+        {%- do run_query(
+            'cache table ' ~ prefix ~ '_round_0 as select cell_id, is_primary_suppressed as '
+            ~ 'is_suppressed from ' ~ prefix ~ '_cells'
+        ) -%}
+        {%- set ns.suppressed = run_query(
+            'select count(case when is_suppressed then 1 end) from ' ~ prefix ~ '_round_0'
+        ).columns[0].values()[0] -%}
+        {%- for round in range(1, rounds + 1) if not ns.done -%}
+            {%- set round_sql -%}
+                select
+                    cell_id,
+                    max(case when is_suppressed or is_picked then 1 else 0 end) = 1 as is_suppressed
+                from (
+                    select
+                        scored.cell_id,
+                        scored.is_suppressed,
+                        scored.n_suppressed = 1
+                        and not scored.is_suppressed
+                        and not scored.is_zero
+                        and row_number() over (
+                            partition by scored.relation_id
+                            order by
+                                case when scored.is_suppressed or scored.is_zero then 1 else 0 end,
+                                scored.cost_rank
+                        ) = 1 as is_picked
+                    from (
+                        select
+                            membership.relation_id,
+                            membership.cell_id,
+                            previous.is_suppressed,
+                            cells.is_zero,
+                            cells.cost_rank,
+                            sum(case when previous.is_suppressed then 1 else 0 end)
+                                over (partition by membership.relation_id)
+                            as n_suppressed
+                        from {{ prefix }}_membership as membership
+                        inner join {{ prefix }}_round_{{ round - 1 }} as previous
+                            on membership.cell_id = previous.cell_id
+                        inner join {{ prefix }}_cells as cells
+                            on membership.cell_id = cells.cell_id
+                    ) as scored
+                ) as picked
+                group by cell_id
+            {%- endset -%}
+            {%- do run_query('cache table ' ~ prefix ~ '_round_' ~ round ~ ' as ' ~ round_sql) -%}
+            {%- set counted = run_query(
+                'select count(case when is_suppressed then 1 end) from ' ~ prefix ~ '_round_' ~ round
+            ).columns[0].values()[0] -%}
+            {%- set ns.last = round -%}
+            {%- set ns.done = counted == ns.suppressed -%}
+            {%- set ns.suppressed = counted -%}
+        {%- endfor -%}
+    {%- endif -%}
+    select
+        {%- for column in keys %}
+        suppression_cells.{{ column }},
+        {%- endfor %}
+        suppression_cells.is_primary_suppressed,
+        coalesce(
+            suppression_rounds.is_suppressed,
+            suppression_cells.is_primary_suppressed
+        ) as is_suppressed
+    from {{ prefix }}_keys as suppression_cells
+    left join {{ prefix }}_round_{{ ns.last }} as suppression_rounds
+        on suppression_cells.cell_id = suppression_rounds.cell_id
 {% endmacro %}

@@ -50,9 +50,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def dbt(arguments: list[str], env: dict[str, str]) -> int:
-    from iclsc.pipeline import dbt_executable
+    from iclsc.pipeline import dbt_command
 
-    command = [dbt_executable(), *arguments, "--project-dir", str(project_dir())]
+    command = dbt_command(arguments)
     return subprocess.run(command, env=env, cwd=project_dir(), check=False).returncode
 
 

@@ -19,6 +19,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "check-raw": ("iclsc.quality.preflight", "check the structure of a raw extract"),
     "upload": ("iclsc.publish.upload", "send a release to a CKAN portal (dry run by default)"),
     "changed": ("iclsc.changed", "build only what changed since a release (dbt state)"),
+    "load-raw": ("iclsc.engines.load", "copy the raw extract into PostgreSQL or Spark"),
+    "dbt": ("iclsc.engines.run_dbt", "run dbt on ICLSC_TARGET with the pseudonymisation key"),
 }
 
 

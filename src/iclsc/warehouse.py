@@ -1,7 +1,13 @@
 """Read access to the built warehouse, whatever engine dbt built it on.
 
 The publication reads the export relations through this module only, then formats every
-value itself, so that the same extract gives the same bytes on every engine.
+value itself, so that the same extract gives the same bytes on every engine. Every reader
+returns Python values of the same kinds: int for integers, Decimal for decimals, bool,
+datetime.date, str and None.
+
+Engines (ICLSC_TARGET): duckdb (the file at ICLSC_DUCKDB_PATH), postgres (the libpq
+variables PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE) and spark (the local session's
+warehouse at ICLSC_SPARK_DIR); see iclsc.engines.
 """
 
 from __future__ import annotations
@@ -14,7 +20,9 @@ from iclsc import project_dir
 
 
 def target_name() -> str:
-    return os.environ.get("ICLSC_TARGET", "duckdb")
+    from iclsc import engines
+
+    return engines.target_name()
 
 
 def duckdb_path() -> Path:
@@ -42,11 +50,81 @@ class DuckDBWarehouse:
         self._connection.close()
 
 
+class PostgresWarehouse:
+    """A read-only session on the PostgreSQL warehouse (psycopg2)."""
+
+    def __init__(self):
+        from iclsc.engines import postgres
+
+        self._connection = postgres.connect()
+        self._connection.set_session(readonly=True, autocommit=True)
+
+    def query(self, sql: str) -> tuple[list[str], list[tuple]]:
+        with self._connection.cursor() as cursor:
+            cursor.execute(sql)
+            columns = [description[0] for description in cursor.description]
+            return columns, cursor.fetchall()
+
+    def quote(self, identifier: str) -> str:
+        return '"' + identifier.replace('"', '""') + '"'
+
+    def close(self) -> None:
+        self._connection.close()
+
+
+class SparkSessionReader:
+    """Queries on the local Spark session of this process (iclsc.engines.spark)."""
+
+    def __init__(self):
+        from iclsc.engines import spark
+
+        self._session = spark.session()
+
+    def query(self, sql: str) -> tuple[list[str], list[tuple]]:
+        from pyspark.sql.types import TimestampType
+
+        frame = self._session.sql(sql)
+        # pyspark hands timestamps over in the local time zone of this process; as wall
+        # clock times of the session (UTC) they read as on the other engines.
+        frame = frame.select(
+            *[
+                frame[field.name].cast("timestamp_ntz").alias(field.name)
+                if isinstance(field.dataType, TimestampType)
+                else frame[field.name]
+                for field in frame.schema.fields
+            ]
+        )
+        return list(frame.columns), [tuple(row) for row in frame.collect()]
+
+
+class SparkWarehouse:
+    """The Spark warehouse, read in a child process that ends when the reader closes (its
+    metastore is then free for the next process, e.g. dbt docs generate)."""
+
+    def __init__(self):
+        from iclsc.engines.spark_reader import ChildReader
+
+        self._reader = ChildReader()
+
+    def query(self, sql: str) -> tuple[list[str], list[tuple]]:
+        return self._reader.query(sql)
+
+    def quote(self, identifier: str) -> str:
+        return "`" + identifier.replace("`", "``") + "`"
+
+    def close(self) -> None:
+        self._reader.close()
+
+
 @contextmanager
 def open_warehouse(target: str | None = None):
     target = target or target_name()
     if target == "duckdb":
         warehouse = DuckDBWarehouse(duckdb_path())
+    elif target == "postgres":
+        warehouse = PostgresWarehouse()
+    elif target == "spark":
+        warehouse = SparkWarehouse()
     else:
         raise ValueError(f"ICLSC_TARGET={target!r}: no warehouse reader for this target")
     try:

@@ -15,9 +15,9 @@
     {%- do parts.append(
         "select 'taux de valeurs manquantes de " ~ column ~ "' as failed_check, "
         ~ group_key ~ " as group_key,"
-        ~ " cast(count(*) - count(checked." ~ column ~ ") as " ~ dbt.type_float() ~ ") / count(*) as measured"
+        ~ " cast(count(*) - count(checked." ~ column ~ ") as " ~ iclsc.type_double() ~ ") / count(*) as measured"
         ~ " from checked group by " ~ group_by | join(', ')
-        ~ " having cast(count(*) - count(checked." ~ column ~ ") as " ~ dbt.type_float() ~ ") / count(*) > "
+        ~ " having cast(count(*) - count(checked." ~ column ~ ") as " ~ iclsc.type_double() ~ ") / count(*) > "
         ~ max_null_rate
     ) %}
 {%- endfor %}

@@ -38,7 +38,7 @@
 {%- endfor %}
 {%- for condition in ranges %}
     {%- do parts.append(
-        "select 'hors limites: " ~ condition | replace("'", "''") ~ "' as failed_check,"
+        "select " ~ iclsc.string_literal('hors limites: ' ~ condition) ~ " as failed_check,"
         ~ " count(*) as failing_rows from checked where not coalesce(" ~ condition ~ ", false)"
     ) %}
 {%- endfor %}

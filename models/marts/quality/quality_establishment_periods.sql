@@ -134,7 +134,7 @@ final as (
         coalesce(row_counts.rows_quarantined, 0) as rows_quarantined,
         coalesce(row_counts.rows_duplicate, 0) as rows_duplicate,
         coalesce(row_counts.rows_superseded, 0) as rows_superseded,
-        cast(nam.n_without_nam as {{ dbt.type_float() }})
+        cast(nam.n_without_nam as {{ iclsc.type_double() }})
         / nullif(nam.n_user_files, 0) as share_user_files_without_nam,
         expected.as_of_date
     from expected

@@ -32,18 +32,18 @@ class LineageError(RuntimeError):
     pass
 
 
-def dbt_executable() -> str:
-    candidate = Path(sys.executable).with_name("dbt")
-    return str(candidate) if candidate.exists() else "dbt"
-
-
 def generate(work_dir: Path) -> Path:
     """Runs `dbt docs generate --static` into work_dir; returns static_index.html."""
     env = dict(os.environ)
     env.setdefault("DBT_PROFILES_DIR", str(project_dir() / "profiles"))
     env["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "false"
+    # Through `python -m iclsc dbt`: on PostgreSQL and Spark it opens the engine's session
+    # the way the build did (iclsc.engines); on DuckDB it is plain dbt.
     command = [
-        dbt_executable(),
+        sys.executable,
+        "-m",
+        "iclsc",
+        "dbt",
         "docs",
         "generate",
         "--static",
@@ -116,6 +116,20 @@ def check(page: str, published_models: list[str]) -> list[str]:
     return problems
 
 
+def without_statistics(page: str) -> str:
+    """Drops the table statistics an engine puts in the catalogue (dbt-spark: bytes, rows)."""
+    match = re.search(r"\bcatalog:(?=\{\"metadata\")", page)
+    if not match:
+        return page
+    catalog, end = json.JSONDecoder().raw_decode(page, match.end())
+    for kind in ("nodes", "sources"):
+        for entry in catalog.get(kind, {}).values():
+            stats = entry.get("stats") or {}
+            entry["stats"] = {name: stats[name] for name in stats if name in ALLOWED_STATS}
+    compact = json.dumps(catalog, ensure_ascii=False, separators=(",", ":"))
+    return page[: match.end()] + compact + page[end:]
+
+
 def anonymise_paths(page: str) -> str:
     """Replaces the build machine's folders by their names."""
     replacements = {str(project_dir()): "."}
@@ -132,7 +146,7 @@ def anonymise_paths(page: str) -> str:
 def write_lineage(release_dir: Path, published_models: list[str]) -> Path:
     with tempfile.TemporaryDirectory(prefix="iclsc-docs-") as work:
         index = generate(Path(work))
-        page = anonymise_paths(index.read_text(encoding="utf-8"))
+        page = without_statistics(anonymise_paths(index.read_text(encoding="utf-8")))
     problems = check(page, published_models)
     if problems:
         raise LineageError("the lineage docs cannot ship:\n  " + "\n  ".join(problems))

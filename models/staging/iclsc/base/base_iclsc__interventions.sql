@@ -20,7 +20,7 @@
     {'when': "duration_minutes is null or duration_minutes <= 0", 'column': 'duree_minutes', 'reason': 'duree non entiere ou non positive'},
     {'when': "usagers.user_file_id is null", 'column': 'no_dossier', 'reason': 'usager absent de usagers.csv de la transmission'},
     {'when': "intervention_date < usagers.birth_date", 'column': 'date_intervention', 'reason': "date anterieure a la naissance de l'usager"},
-    {'when': "intervention_date > " ~ safe_cast('transmissions.transmitted_at', 'date'), 'column': 'date_intervention', 'reason': 'date posterieure a la reception de la transmission'},
+    {'when': "intervention_date > cast(transmissions.transmitted_at as date)", 'column': 'date_intervention', 'reason': 'date posterieure a la reception de la transmission'},
     {'when': "request_number is not null and demandes.request_id is null", 'column': 'no_demande', 'reason': "demande absente des demandes retenues de l'etablissement"},
     {'when': "intervention_date < demandes.received_date", 'column': 'date_intervention', 'reason': 'date anterieure a la reception de la demande'},
 ] %}
@@ -97,7 +97,7 @@ typed as (
         nullif(trim(no_dossier), '') as file_number,
         nullif(trim(no_demande), '') as request_number,
         nullif(trim(code_installation), '') as installation_code,
-        {{ safe_cast('trim(date_intervention)', 'date') }} as intervention_date,
+        {{ try_parse('trim(date_intervention)', 'date') }} as intervention_date,
         nullif(trim(code_centre_activites), '') as centre_activites_code,
         nullif(trim(code_programme), '') as programme_code,
         upper(trim(code_type)) as intervention_type,
@@ -107,7 +107,7 @@ typed as (
         nullif(trim(code_acte), '') as acte_code,
         nullif(trim(code_categorie_intervenant), '') as provider_category_code,
         nullif(trim(no_intervenant), '') as provider_number,
-        {{ safe_cast('trim(duree_minutes)', 'integer') }} as duration_minutes,
+        {{ try_parse('trim(duree_minutes)', 'integer') }} as duration_minutes,
         source_file,
         source_record
     from source

@@ -34,9 +34,9 @@ typed as (
     select
         nullif(trim(id_transmission), '') as transmission_id,
         nullif(trim(code_etablissement), '') as establishment_code,
-        {{ safe_cast('trim(annee_financiere)', 'integer') }} as fiscal_year,
-        {{ safe_cast('trim(periode)', 'integer') }} as period,
-        {{ safe_cast('trim(date_transmission)', 'timestamp') }} as transmitted_at,
+        {{ try_parse('trim(annee_financiere)', 'integer') }} as fiscal_year,
+        {{ try_parse('trim(periode)', 'integer') }} as period,
+        {{ try_parse('trim(date_transmission)', 'timestamp') }} as transmitted_at,
         upper(trim(periode_fermee)) as closed_flag,
         source_file,
         source_record

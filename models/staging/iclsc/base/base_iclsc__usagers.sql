@@ -34,7 +34,7 @@ typed as (
         {{ transmission_id_from_path('source_file') }} as transmission_id,
         nullif(trim(no_dossier), '') as file_number,
         upper(replace(trim(nam), ' ', '')) as nam,
-        {{ safe_cast('trim(date_naissance)', 'date') }} as birth_date,
+        {{ try_parse('trim(date_naissance)', 'date') }} as birth_date,
         upper(trim(sexe)) as sex,
         nullif(trim(code_clsc_residence), '') as residence_clsc_code,
         source_file,

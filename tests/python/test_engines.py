@@ -1,0 +1,269 @@
+"""The engine tier: one tiny extract through DuckDB, PostgreSQL and Spark, the same release.
+
+Each engine runs the real pipeline (`python -m iclsc run`, what ./scripts/run does) on the
+same extract, with rows added that staging must refuse or repair (dates and numbers each
+engine's own cast reads differently, quoted empty fields, a line break and an apostrophe
+inside quoted values, a lowercase NAM with spaces, a non-ASCII code, a repeated row). The
+published tables must be identical byte for byte, and so must what staging made of every
+raw row (the quarantine and the row reconciliation) and the keyed pseudonyms.
+
+PostgreSQL is a throwaway server (scripts/postgres-local) and Spark a local session, both
+started here and stopped at the end.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shlex
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+from iclsc import project_dir
+from iclsc.generate import generate
+from iclsc.pseudonym import hmac_pads, pseudonym
+
+pytestmark = [pytest.mark.slow, pytest.mark.engines]
+
+ENGINES = ("duckdb", "postgres", "spark")
+KEY = "engine-tier-test-key-0123456789"
+RELEASE_ID = "engines-test"
+DIRTY_NAM = "gagv 9451 0127"
+
+
+def latest_transmission(raw: Path) -> str:
+    """A transmission whose rows staging checks (the latest of its period)."""
+    with (raw / "transmissions.csv").open(encoding="utf-8", newline="") as stream:
+        rows = list(csv.DictReader(stream))
+    latest: dict[tuple, dict] = {}
+    for row in rows:
+        period = (row["code_etablissement"], row["annee_financiere"], row["periode"])
+        if period not in latest or row["date_transmission"] > latest[period]["date_transmission"]:
+            latest[period] = row
+    return sorted(row["id_transmission"] for row in latest.values())[0]
+
+
+def append_rows(path: Path, rows: list[list[str]]) -> None:
+    with path.open("a", encoding="utf-8", newline="") as stream:
+        csv.writer(stream, lineterminator="\n").writerows(rows)
+
+
+def add_dirty_rows(raw: Path) -> str:
+    """Rows each engine's own parser would read differently; returns their transmission."""
+    transmission = latest_transmission(raw)
+    folder = raw / "transmissions" / transmission
+    with (folder / "interventions.csv").open(encoding="utf-8", newline="") as stream:
+        header, model, *_ = list(csv.reader(stream))
+    with (folder / "usagers.csv").open(encoding="utf-8", newline="") as stream:
+        _, user, *_ = list(csv.reader(stream))
+
+    def intervention(number: str, **changes: str) -> list[str]:
+        row = dict(zip(header, model, strict=True))
+        row["no_intervention"] = number
+        row.update(changes)
+        return [row[column] for column in header]
+
+    append_rows(
+        folder / "interventions.csv",
+        [
+            intervention("99000001", date_intervention="2025-02-30"),
+            intervention("99000002", date_intervention=model[4][:5] + "4-5"),
+            intervention("99000003", duree_minutes="5.6"),
+            intervention("99000004", duree_minutes="99999999999"),
+            intervention("99000005", duree_minutes="+30"),
+            intervention("99000006", code_type=""),
+            intervention("99000007", code_installation="ZZZZ0000"),
+            model,
+        ],
+    )
+    # A quoted empty field, a line break and an apostrophe inside quoted names, a
+    # lowercase NAM with spaces, a non-ASCII sex code and an impossible birth date.
+    with (folder / "usagers.csv").open("a", encoding="utf-8", newline="") as stream:
+        stream.write(f'9900001,"{DIRTY_NAM}","O\'Neil","Marie\nClaire",1980-02-29,F,"",{user[7]}\n')
+        stream.write(f'9900002,"",Tremblay,"",1980-01-01,é,H0H 0H0,{user[7]}\n')
+        stream.write(f"9900003,,Roy,Luc,1981-02-29,M,,{user[7]}\n")
+    return transmission
+
+
+@pytest.fixture(scope="module")
+def extract(tmp_path_factory) -> Path:
+    raw = tmp_path_factory.mktemp("engines") / "raw"
+    generate(raw, "tiny", 42)
+    add_dirty_rows(raw)
+    return raw
+
+
+@pytest.fixture(scope="module")
+def postgres_env():
+    """A throwaway PostgreSQL server; its libpq variables."""
+    script = project_dir() / "scripts" / "postgres-local"
+    # Not below pytest's temporary folder: the server's account must reach its directory.
+    directory = tempfile.mkdtemp(prefix="iclsc-pg-")
+    started = subprocess.run(
+        [str(script), "start", directory], capture_output=True, text=True, check=False
+    )
+    assert started.returncode == 0, f"could not start PostgreSQL: {started.stderr}"
+    env = dict(assignment.split("=", 1) for assignment in shlex.split(started.stdout)[1:])
+    try:
+        yield env
+    finally:
+        subprocess.run([str(script), "stop", directory], check=False)
+
+
+def engine_env(target: str, work: Path, postgres: dict[str, str]) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PG", "ICLSC_", "DBT_"))}
+    env.update(
+        ICLSC_TARGET=target,
+        ICLSC_PSEUDO_KEY=KEY,
+        ICLSC_DUCKDB_PATH=str(work / "warehouse.duckdb"),
+        ICLSC_DUCKDB_MEMORY_LIMIT="2GB",
+        ICLSC_SPARK_DIR=str(work / "spark"),
+        DBT_PROFILES_DIR=str(project_dir() / "profiles"),
+        DBT_TARGET_PATH=str(work / "target"),
+        DBT_LOG_PATH=str(work / "logs"),
+        DBT_SEND_ANONYMOUS_USAGE_STATS="false",
+        GX_ANALYTICS_ENABLED="false",
+    )
+    if target == "postgres":
+        env.update(postgres)
+    return env
+
+
+def staged_rows(target: str, env: dict[str, str]) -> dict[str, list[tuple]]:
+    """What staging made of the raw rows, and the pseudonyms, read through the reader."""
+    reader = (
+        "import json, sys\n"
+        "from iclsc.warehouse import open_warehouse\n"
+        "queries = json.load(sys.stdin)\n"
+        "with open_warehouse() as warehouse:\n"
+        "    print(json.dumps({name: sorted(map(list, warehouse.query(sql)[1]))\n"
+        "                      for name, sql in queries.items()}, default=str))\n"
+    )
+    queries = {
+        "quarantine": "select raw_file, source_file, source_record, quarantine_column, "
+        "quarantine_reason from staging.stg_iclsc__quarantine",
+        "reconciliation": "select raw_file, source_file, rows_read, rows_staged, "
+        "rows_quarantined, rows_superseded, rows_duplicate "
+        "from staging.stg_iclsc__row_reconciliation",
+        "pseudonyms": "select user_file_id, person_id, is_nam_linked "
+        "from staging.stg_iclsc__usagers",
+        "durations": "select intervention_id, duration_minutes "
+        "from staging.stg_iclsc__interventions",
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", reader],
+        input=json.dumps(queries),
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=project_dir(),
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture(scope="module")
+def runs(extract, postgres_env, tmp_path_factory) -> dict[str, dict]:
+    results = {}
+    for target in ENGINES:
+        started = time.monotonic()
+        work = tmp_path_factory.mktemp(target)
+        env = engine_env(target, work, postgres_env)
+        env["ICLSC_RAW_DIR"] = str(extract)
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "iclsc",
+                "run",
+                "--publish-dir",
+                str(work / "publication"),
+                "--release-id",
+                RELEASE_ID,
+            ],
+            env=env,
+            cwd=project_dir(),
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert done.returncode == 0, f"{target}: run failed\n{done.stderr[-6000:]}"
+        # What each engine costs, for whoever reads the output with -s (not a check).
+        print(f"[engines] {target}: pipeline in {time.monotonic() - started:.0f} s")
+        results[target] = {
+            "release": work / "publication" / RELEASE_ID,
+            "staged": staged_rows(target, env),
+            "work": work,
+        }
+    return results
+
+
+def published_tables(release: Path) -> tuple[dict[str, bytes], list[dict]]:
+    """The release's CSV files and the datapackage's resources (schemas, sizes, hashes).
+
+    Other files of a release hold the time they were made (Data Docs, the lineage of the
+    build) or the engine's own description of the warehouse (the dbt catalogue), not data.
+    """
+    descriptor = json.loads((release / "datapackage.json").read_text(encoding="utf-8"))
+    tables = {path.name: path.read_bytes() for path in sorted(release.glob("*.csv"))}
+    return tables, descriptor["resources"]
+
+
+def test_every_engine_publishes_the_same_bytes(runs):
+    tables, resources = published_tables(runs["duckdb"]["release"])
+    assert "services-annuels.csv" in tables
+    for target in ENGINES[1:]:
+        other_tables, other_resources = published_tables(runs[target]["release"])
+        assert other_resources == resources, f"{target}: datapackage resources differ"
+        assert sorted(other_tables) == sorted(tables), f"{target}: other CSV files"
+        for name, data in tables.items():
+            assert other_tables[name] == data, f"{target}: {name} differs from DuckDB's"
+
+
+def test_every_engine_stages_every_raw_row_alike(runs):
+    reference = runs["duckdb"]["staged"]
+    reasons = {row[4] for row in reference["quarantine"]}
+    # The added rows reached staging and were judged, not lost or read as valid.
+    assert {
+        "date manquante ou invalide",
+        "duree non entiere ou non positive",
+        "type autre que I, F ou G",
+        "installation inconnue",
+        "code de sexe inconnu",
+    } <= reasons
+    assert any(row[6] > 0 for row in reference["reconciliation"])  # the repeated row
+    for target in ENGINES[1:]:
+        for name, rows in reference.items():
+            assert runs[target]["staged"][name] == rows, f"{target}: {name} differs"
+
+
+def test_every_engine_computes_the_keyed_pseudonym(runs):
+    nam = DIRTY_NAM.upper().replace(" ", "")
+    expected = pseudonym(nam, KEY.encode("utf-8"))
+    for target in ENGINES:
+        person_ids = {row[1] for row in runs[target]["staged"]["pseudonyms"]}
+        assert expected in person_ids, f"{target}: no HMAC-SHA256 pseudonym of the NAM"
+
+
+def test_no_engine_writes_the_key_into_sql_logs_or_manifest(runs):
+    """The key reaches every engine out of band: no dbt artefact or log holds it or its pads."""
+    inner, outer = hmac_pads(KEY.encode("utf-8"))
+    secrets = [KEY, KEY.encode("utf-8").hex(), inner.hex(), outer.hex()]
+    for target in ENGINES:
+        work = runs[target]["work"]
+        scanned = 0
+        for folder in (work / "target", work / "logs"):
+            for path in folder.rglob("*"):
+                if path.is_file():
+                    text = path.read_text(encoding="utf-8", errors="replace").lower()
+                    scanned += 1
+                    found = [s for s in secrets if s.lower() in text]
+                    assert not found, f"{target}: {path.relative_to(work)} holds the key"
+        assert scanned > 10, f"{target}: dbt wrote almost nothing to scan"
