@@ -18,6 +18,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "publish": ("iclsc.publish", "publish a release from a built warehouse"),
     "check-raw": ("iclsc.quality.preflight", "check the structure of a raw extract"),
     "upload": ("iclsc.publish.upload", "send a release to a CKAN portal (dry run by default)"),
+    "audit": ("iclsc.privacy.audit", "prove what an attacker can learn of every withheld cell"),
 }
 
 

@@ -1,7 +1,10 @@
 """Read access to the built warehouse, whatever engine dbt built it on.
 
 The publication reads the export relations through this module only, then formats every
-value itself, so that the same extract gives the same bytes on every engine.
+value itself, so that the same extract gives the same bytes on every engine. The privacy
+protection reads its internal relations here too, and hands the warehouse small lists of
+keys (`register`) that plain portable SQL then joins: every engine can hold a temporary
+relation, only the way to create one differs, and it stays in this module.
 """
 
 from __future__ import annotations
@@ -37,6 +40,21 @@ class DuckDBWarehouse:
 
     def quote(self, identifier: str) -> str:
         return '"' + identifier.replace('"', '""') + '"'
+
+    def relation(self, schema: str, name: str) -> str:
+        return f"{self.quote(schema)}.{self.quote(name)}"
+
+    def register(self, name: str, columns: list[str], rows: list[tuple]) -> None:
+        """A temporary relation `name` (text columns) for the queries that follow."""
+        import pyarrow as pa
+
+        table = pa.table(
+            {c: pa.array([row[i] for row in rows], type=pa.string()) for i, c in enumerate(columns)}
+        )
+        self._connection.register(name, table)
+
+    def unregister(self, name: str) -> None:
+        self._connection.unregister(name)
 
     def close(self) -> None:
         self._connection.close()

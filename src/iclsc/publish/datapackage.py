@@ -33,7 +33,7 @@ def field_descriptor(published: Field) -> dict:
 
 
 def resource_descriptor(dataset: Dataset, data: bytes) -> dict:
-    return {
+    descriptor = {
         "name": dataset.resource,
         "path": dataset.path,
         "profile": "tabular-data-resource",
@@ -51,6 +51,10 @@ def resource_descriptor(dataset: Dataset, data: bytes) -> dict:
             "missingValues": [""],
         },
     }
+    if dataset.universe:
+        # Tables of one universe are views of one cube: protected and audited together.
+        descriptor["iclsc:universe"] = dataset.universe
+    return descriptor
 
 
 def package_descriptor(release_id: str, created: str, resources: list[dict]) -> dict:

@@ -72,6 +72,13 @@ class Dataset:
     description: str
     fields: list[Field]
     unique_id: str = ""
+    # The model's meta.iclsc: universe (tables of one cube, docs/privacy.md) and privacy
+    # (the internal relations the protection reads).
+    meta: dict = field(default_factory=dict)
+
+    @property
+    def universe(self) -> str | None:
+        return self.meta.get("universe")
 
     @property
     def dimensions(self) -> list[Field]:
@@ -149,6 +156,7 @@ def published_datasets(manifest: dict) -> list[Dataset]:
                 description=" ".join(node["description"].split()),
                 fields=fields,
                 unique_id=node["unique_id"],
+                meta=meta,
             )
         )
     return sorted(datasets, key=lambda d: d.resource)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from iclsc.privacy import gate as privacy
 from iclsc.publish import datapackage, diff, gates, manifest, portal, steps, tables
 from iclsc.warehouse import open_warehouse
 
@@ -123,6 +124,13 @@ def publish(
             for dataset in datasets:
                 release.rows[dataset.resource] = tables.read_rows(warehouse, dataset)
             release.extract = steps.extract_facts(warehouse, loaded)
+            # Joint complementary suppression over every table (docs/privacy.md): only adds.
+            try:
+                release.extra["privacy"] = privacy.protect_release(
+                    release, warehouse, publish_dir, release.settings
+                )
+            except privacy.PrivacyError as error:
+                raise GateError([str(error)]) from error
 
         settings = release.settings
         violations = []
@@ -143,6 +151,16 @@ def publish(
         (incoming / "datapackage.json").write_text(
             json.dumps(descriptor, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
         )
+        # The audit reads only the candidate's files (and earlier releases): any exposure
+        # refuses the release before it is renamed into place. Its files join the inventory.
+        exposures = privacy.audit_release_gate(incoming, settings)
+        if exposures:
+            raise GateError(exposures)
+        descriptor["iclsc:files"] = steps.inventory(incoming)
+        (incoming / "datapackage.json").write_text(
+            json.dumps(descriptor, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+        )
+        privacy.write_internal_report(target_dir, release_id, release.extra["privacy"])
         steps.write_sums(incoming)
         os.rename(incoming, final_dir)
     except BaseException:
