@@ -7,11 +7,13 @@ where they decide something, without ever deciding on a guess:
 
 1. propagated bounds (valid for every integer solution) already expose some cells;
 2. a feasible integer point is known (the true table for the protection) or found once;
-3. witnesses: a few integer programs over every component at once, each pushing the
-   undecided cells up (then down) with random positive weights; every solution is a real
-   integer table consistent with the release, so a cell seen at two values has width > 0,
-   and a person count seen at or above the threshold can be that high. Weights come from
-   a fixed seed: the same release gives the same work;
+3. witnesses: a few integer programs over every component at once: one takes as many
+   undecided person counts as it can up to the threshold (each count's gain capped there,
+   so that no cell takes a relation's whole slack from the others), two push the cells not
+   yet seen at two values down then up with random positive weights (fixed seed: the same
+   release gives the same work). Every solution is a real integer table consistent with
+   the release, so a cell seen at two values has width > 0, and a person count seen at or
+   above the threshold can be that high;
 4. exact bounds: for every cell the witnesses did not settle, max and min of that cell
    alone (one cell per independent component per integer program).
 
@@ -25,10 +27,12 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, milp
+from scipy.sparse import csr_matrix, hstack, vstack
 
 from iclsc.privacy.system import InconsistentRelease, System, components
 
-WITNESS_ROUNDS = 2
+WITNESS_ROUNDS = 3
+THRESHOLD_ROUNDS = 12
 # Seconds one integer program may take before its cell is reported as not proved safe.
 TIME_LIMIT = 120.0
 
@@ -104,6 +108,51 @@ class Solver:
             return None
         point = np.full(self.system.size, np.nan)
         point[variables] = np.round(result.x)
+        return point
+
+    def solve_capped(self, variables: np.ndarray, open_targets: np.ndarray, cap: float):
+        """An integer point that takes as many open targets as it can up to `cap`.
+
+        Maximises the sum over open targets of min(x_t, cap): a count only needs to reach
+        the threshold, so no target takes a relation's whole slack from the others.
+        """
+        self.calls += 1
+        sub = self.joint_matrix[:, variables]
+        rows = np.unique(sub.nonzero()[0])
+        k = len(variables)
+        where = np.searchsorted(variables, open_targets)
+        q = len(open_targets)
+        link = csr_matrix(
+            (
+                np.concatenate([np.ones(q), -np.ones(q)]),
+                (np.tile(np.arange(q), 2), np.concatenate([k + np.arange(q), where])),
+            ),
+            shape=(q, k + q),
+        )
+        blocks, low_rows, high_rows = [link], [np.full(q, -np.inf)], [np.zeros(q)]
+        if len(rows):
+            rows_global = self.joint_rows[rows]
+            blocks.insert(0, hstack([sub[rows], csr_matrix((len(rows), q))]).tocsr())
+            low_rows.insert(0, self.system.row_low[rows_global])
+            high_rows.insert(0, self.system.row_high[rows_global])
+        result = milp(
+            c=np.concatenate([np.zeros(k), -np.ones(q)]),
+            constraints=[
+                LinearConstraint(
+                    vstack(blocks).tocsr(), np.concatenate(low_rows), np.concatenate(high_rows)
+                )
+            ],
+            integrality=np.concatenate([np.ones(k), np.zeros(q)]),
+            bounds=Bounds(
+                np.concatenate([self.low[variables], np.zeros(q)]),
+                np.concatenate([np.minimum(self.high[variables], self.cap), np.full(q, cap)]),
+            ),
+            options={"mip_rel_gap": 0.02, "time_limit": TIME_LIMIT},
+        )
+        if result.x is None:
+            return None
+        point = np.full(self.system.size, np.nan)
+        point[variables] = np.round(result.x[:k])
         return point
 
     def feasible_on(self, point: np.ndarray, variables: np.ndarray) -> bool:
@@ -205,19 +254,35 @@ def certify(
         seen_low = np.where(known, np.minimum(seen_low, solution), seen_low)
         seen_high = np.where(known, np.maximum(seen_high, solution), seen_high)
 
+    def live_for(targets_mask):
+        return np.flatnonzero(np.isin(solver.labels, np.unique(solver.labels[targets_mask])))
+
     rng = np.random.default_rng(seed)
+    if threshold is not None:
+        # Counts in one relation compete for its slack: each round lifts those it can, the
+        # next round the others, until a round lifts none.
+        for _ in range(THRESHOLD_ROUNDS):
+            low_count = undecided & (seen_high < threshold)
+            if not low_count.any():
+                break
+            before = low_count.sum()
+            note(
+                solver.solve_capped(
+                    live_for(low_count), np.flatnonzero(low_count), float(threshold)
+                )
+            )
+            if (undecided & (seen_high < threshold)).sum() == before:
+                break
     for _ in range(WITNESS_ROUNDS):
-        open_targets = undecided & ~settled()
-        if not open_targets.any():
+        for sign in (-1, +1):
+            flat = undecided & ~(seen_high > seen_low)
+            if not flat.any():
+                break
+            live = live_for(flat)
+            weights = np.where(flat, rng.uniform(1.0, 2.0, n), 0.0)[live]
+            note(solver.solve(live, sign * weights, exact=False))
+        if not (undecided & ~settled()).any():
             break
-        live = np.flatnonzero(np.isin(solver.labels, np.unique(solver.labels[open_targets])))
-        weights = np.where(open_targets, rng.uniform(1.0, 2.0, n), 0.0)[live]
-        note(solver.solve(live, -weights, exact=False))
-        still = undecided & ~(seen_high > seen_low)
-        if still.any():
-            live = np.flatnonzero(np.isin(solver.labels, np.unique(solver.labels[still])))
-            weights = np.where(still, rng.uniform(1.0, 2.0, n), 0.0)[live]
-            note(solver.solve(live, weights, exact=False))
 
     # Exact bounds, one target per component per integer program.
     def exact_pass(needs: np.ndarray, direction: int, exact_flags: np.ndarray, bound):

@@ -68,17 +68,17 @@ class Measure:
         return self.counts is not None or self.additive is not False
 
     def to_units(self, text: str, where: str) -> int:
+        if self.kind != "integer" and self.unit != "hours":
+            raise CubeError(
+                f"{where}: measure {self.name} is a decimal number without an integer "
+                'basis; declare "iclsc:unit": "hours" (published from integer minutes) '
+                "or publish it as an integer"
+            )
         try:
             if self.kind == "integer":
                 value = int(text)
-            elif self.unit == "hours":
-                value = int((Decimal(text) * 60).to_integral_value())
             else:
-                raise CubeError(
-                    f"{where}: measure {self.name} is a decimal number without an integer "
-                    'basis; declare "iclsc:unit": "hours" (published from integer minutes) '
-                    "or publish it as an integer"
-                )
+                value = int((Decimal(text) * 60).to_integral_value())
         except (ValueError, InvalidOperation) as error:
             raise CubeError(f"{where}: {self.name} = {text!r} is not a number") from error
         if value < 0:

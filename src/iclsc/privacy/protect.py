@@ -37,9 +37,11 @@ from scipy.sparse import csr_matrix, hstack
 from iclsc.privacy.certify import certify
 from iclsc.privacy.cube import TOTAL, Cube, Table
 from iclsc.privacy.recount import Recounter
-from iclsc.privacy.system import build_system, components, propagate
+from iclsc.privacy.system import binding_rows, build_system, components, propagate
 
 MAX_ROUNDS = 60
+# Above this many exposed cells in a round, repair in bulk (bulk_repair) rather than by moves.
+BULK_LIMIT = 40
 # Times a far-reaching exposure may be answered with its relaxed move's cells before the
 # whole part is searched for an integer move.
 RELAXED_ATTEMPTS = 3
@@ -227,6 +229,60 @@ class Part:
             return self.min_persons
         if counts == "providers":
             return self.min_providers
+        return None
+
+    def bound_rules(self) -> int:
+        """Loosens, in the relation that implies it, every bound that exposes a cell.
+
+        Propagation alone already proves many exposures (a chain of small withheld cells
+        whose sums are published): for each, withhold the cheapest publishable cell of the
+        binding relation, large enough to lift the bound. Cheap and vectorised; the integer
+        audit deals with what remains.
+        """
+        total = 0
+        for _ in range(MAX_ROUNDS):
+            added = 0
+            for m in self.measures:
+                known = {c: v for c, v in self.known[m].items() if self.cube.withheld[c]}
+                system = build_system(
+                    self.cube, self.cells, self.relations, m, self.settings, known=known
+                )
+                if not system.target.any():
+                    continue
+                low, high = propagate(system)
+                threshold = system.threshold
+                pinned = system.target & (low == high)
+                small = (
+                    system.target & (high < threshold)
+                    if threshold is not None
+                    else np.zeros(system.size, dtype=bool)
+                )
+                if not (pinned | small).any():
+                    continue
+                upper, lower = binding_rows(system, low, high)
+                done_rows = set()
+                for v in np.flatnonzero(pinned | small):
+                    rows = set(upper[v]) | (set(lower[v]) if pinned[v] else set())
+                    need = (threshold - high[v] + 1) if small[v] else 1
+                    for r in sorted(rows - done_rows):
+                        done_rows.add(r)
+                        pick = self.pick_in_row(m, system.row_cells[r], need)
+                        if pick is not None:
+                            added += self.withhold([pick], "bound rule")
+            total += added
+            if not added:
+                return total
+        return total
+
+    def pick_in_row(self, m: str, cells: tuple[int, ...], need: float) -> int | None:
+        """The cheapest publishable cell of a relation: withholding it lifts the bound of
+        the others by its value minus 1, so at least need + 1 if one is that large."""
+        options = self.by_cost([c for c in cells if self.publishable(c)])
+        for c in options:
+            if self.x[m][self.col[c]] - 1 >= need:
+                return c
+        if options:
+            return max(options, key=lambda c: (self.x[m][self.col[c]], -self.cost[self.col[c]]))
         return None
 
     # ------------------------------------------------------------------ 2. unions
@@ -425,6 +481,42 @@ class Part:
             moves[key].append(move)
             added += self.withhold(chosen, reason)
         return added, unsolved
+
+    def bulk_repair(self, exposures: list[Exposure], reason: str) -> int:
+        """Many exposed cells at once: each gets the cheapest publishable cell of one of its
+        relations (large enough to lift a small count to the threshold). Coarser than a
+        move, but one pass serves hundreds of cells; the next audit round judges, and the
+        moves take over once few cells are left."""
+        added = 0
+        for exposure in sorted(exposures, key=lambda e: (e.attacker or "", e.measure, e.cell)):
+            m = exposure.measure
+            structural = self.structural[m]
+            t = self.col[exposure.cell]
+            x_t = self.x[m][t]
+            threshold = self.threshold(m)
+            need = max(1, (threshold or 0) - x_t) if exposure.kind == "threshold" else 1
+            column = structural.matrix[:, [t]].tocoo()
+            best = None
+            for r in column.row:
+                if not structural.joint[r]:
+                    continue
+                cells = structural.row_cells[r]
+                if any(
+                    self.cube.withheld[c] and c != exposure.cell and self.x[m][self.col[c]] > need
+                    for c in cells
+                ):
+                    continue
+                pick = self.pick_in_row(m, cells, need)
+                if pick is not None and (best is None or self.cost[self.col[pick]] < best[0]):
+                    best = (self.cost[self.col[pick]], pick)
+            if best is None:
+                for r in column.row:
+                    pick = self.pick_in_row(m, structural.row_cells[r], need)
+                    if pick is not None and (best is None or self.cost[self.col[pick]] < best[0]):
+                        best = (self.cost[self.col[pick]], pick)
+            if best is not None:
+                added += self.withhold([best[1]], reason)
+        return added
 
     def movable(self) -> np.ndarray:
         """Cells a move may change: withheld ones, and published ones it would withhold."""
@@ -661,11 +753,22 @@ class Part:
             self.report.rounds = round_number
             changed = self.relation_rules()
             changed += self.union_rules()
+            changed += self.bound_rules()
             exposures, state = self.public_exposures()
             kind = "audit repair"
             if not exposures and not changed:
                 exposures = self.insider_exposures(state)
                 kind = "insider repair"
+            if len(exposures) > BULK_LIMIT and effort == 0:
+                added = self.bulk_repair(exposures, kind)
+                if self.log:
+                    self.log(
+                        f"privacy: {self.cube.universe} {self.report.part} round "
+                        f"{round_number}: {len(exposures)} {kind} case(s), {added} cell(s) "
+                        "added in bulk"
+                    )
+                if added:
+                    continue
             if exposures:
                 added, unsolved = self.repair(exposures, kind, effort)
                 changed += added

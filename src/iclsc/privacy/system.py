@@ -49,6 +49,7 @@ class System:
     low: np.ndarray  # variable bounds (before propagation)
     high: np.ndarray
     threshold: int | None  # a person count below it is a disclosure
+    row_cells: list[tuple[int, ...]]  # every cell of each row, constants included
 
     @property
     def size(self) -> int:
@@ -113,6 +114,7 @@ def build_system(
     high = np.full(len(variables), INF)
 
     rows, cols, data, row_low, row_high, joint = [], [], [], [], [], []
+    row_cells = []
     problems = []
 
     def add(terms: list[tuple[int, int]], lo: float, hi: float, is_joint: bool, what: str):
@@ -131,6 +133,7 @@ def build_system(
                 problems.append(what)
             return
         r = len(row_low)
+        row_cells.append(tuple(cell for cell, _ in terms))
         for k, v in entries.items():
             rows.append(r)
             cols.append(k)
@@ -181,6 +184,7 @@ def build_system(
         low=low,
         high=high,
         threshold=threshold_of(spec, settings),
+        row_cells=row_cells,
     )
 
 
@@ -233,6 +237,33 @@ def propagate(
             break
         low, high = low2, high2
     return low, high
+
+
+def binding_rows(system: System, low: np.ndarray, high: np.ndarray):
+    """Per variable, the rows that imply its current bounds: (rows for the upper bound,
+    rows for the lower bound), as two lists of arrays. Where a bound is exposed, these are
+    the relations to loosen."""
+    matrix = system.matrix
+    n_rows = matrix.shape[0]
+    row_of = np.repeat(np.arange(n_rows), np.diff(matrix.indptr))
+    col = matrix.indices
+    a = matrix.data
+    positive = a > 0
+    lo_c, hi_c = low[col], high[col]
+    rest_min = _rest(np.where(positive, a * lo_c, a * hi_c), row_of, n_rows, -INF)
+    rest_max = _rest(np.where(positive, a * hi_c, a * lo_c), row_of, n_rows, INF)
+    with np.errstate(invalid="ignore"):
+        up = system.row_high[row_of] - rest_min
+        down = system.row_low[row_of] - rest_max
+        implied_high = np.floor(np.where(positive, up / a, down / a) + 1e-9)
+        implied_low = np.ceil(np.where(positive, down / a, up / a) - 1e-9)
+    upper = [[] for _ in range(system.size)]
+    lower = [[] for _ in range(system.size)]
+    for r, c in zip(row_of[implied_high <= high[col]], col[implied_high <= high[col]], strict=True):
+        upper[c].append(r)
+    for r, c in zip(row_of[implied_low >= low[col]], col[implied_low >= low[col]], strict=True):
+        lower[c].append(r)
+    return upper, lower
 
 
 def _rest(contribution: np.ndarray, row_of: np.ndarray, n_rows: int, infinite: float):
