@@ -6,14 +6,12 @@ passing and the audit refusing.
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 from privacy_tables import one_way, table
 
 from iclsc.privacy.audit import audit_tables
-from iclsc.privacy.certify import certify, lp_interval
-from iclsc.privacy.cube import CubeError, build_cubes
-from iclsc.privacy.system import InconsistentRelease, build_system, propagate
+from iclsc.privacy.cube import CubeError
+from iclsc.privacy.system import InconsistentRelease
 
 
 def exposed(result) -> dict[str, str]:
@@ -96,7 +94,10 @@ def test_published_values_that_break_a_declared_relation_are_refused():
 
 def two_by_two(rows_a: dict, universe="u", name="a"):
     dims = [("region", "Total", None), ("sexe", "Total", None)]
-    rows = [[r, s, "true" if v is None else "false", "" if v is None else v] for (r, s), v in rows_a.items()]
+    rows = [
+        [r, s, "true" if v is None else "false", "" if v is None else v]
+        for (r, s), v in rows_a.items()
+    ]
     return table(name, dims, [("nb_usagers", True, "persons", None)], rows, universe=universe)
 
 
@@ -163,51 +164,3 @@ def test_a_corrected_earlier_release_is_not_used():
     stale[("R2", "M")] = 31
     result = audit_tables([two_by_two(cells)], history=[[two_by_two(stale)]])
     assert result.known_from_earlier == 0 and result.notes
-
-
-# A three-way table (3 x 3 x 3, every two-way margin published, the 27 cells withheld) whose
-# linear relaxation leaves a cell free while integers pin it: found by search, kept here.
-def three_way_case():
-    values = THREE_WAY
-    dims = [("a", "Total", None), ("b", "Total", None), ("c", "Total", None)]
-    codes = ["1", "2", "3"]
-    rows = []
-    for i in ["Total", *codes]:
-        for j in ["Total", *codes]:
-            for k in ["Total", *codes]:
-                value = _cell(values, i, j, k)
-                inner = "Total" not in (i, j, k)
-                rows.append([i, j, k, "true" if inner and value else "false", "" if inner and value else value])
-    return table("c3", dims, [("nb_usagers", True, None, None)], rows)
-
-
-def _cell(values, i, j, k):
-    total = 0
-    for a in range(3):
-        for b in range(3):
-            for c in range(3):
-                if i in ("Total", str(a + 1)) and j in ("Total", str(b + 1)) and k in ("Total", str(c + 1)):
-                    total += values[a][b][c]
-    return total
-
-
-THRESHOLD_FREE = None
-THREE_WAY = [[[1, 1, 2], [2, 1, 1], [1, 2, 1]], [[2, 1, 1], [1, 2, 1], [1, 1, 2]], [[1, 2, 1], [1, 1, 2], [2, 1, 1]]]
-
-
-def test_integers_pin_what_the_linear_relaxation_leaves_free():
-    cube = build_cubes([three_way_case()])["u"]
-    cells = list(range(len(cube.keys)))
-    system = build_system(cube, cells, cube.relations(cells), "nb_usagers", {})
-    low, high = propagate(system)
-    intervals = certify(system, low, high, exact_all=True)
-    pinned_by_integers = [
-        v
-        for v in np.flatnonzero(system.target)
-        if intervals.low[v] == intervals.high[v] and low[v] < high[v]
-    ]
-    assert pinned_by_integers, "the case must have a cell integers pin"
-    v = pinned_by_integers[0]
-    lp_low, lp_high = lp_interval(system, low, high, v)
-    assert lp_high - lp_low > 0.5
-    assert intervals.exposed[v]

@@ -226,7 +226,7 @@ def audit_tables(
         for values in known.values():
             known_cells.update(values)
         result.known_from_earlier += len(known_cells)
-        for part, cells in cube.parts().items():
+        for _part, cells in cube.parts().items():
             relations = cube.relations(cells)
             for measure in cube.measures:
                 system = build_system(

@@ -321,15 +321,9 @@ def certify(
     exact_low = np.zeros(n, dtype=bool)
     proved_high = np.full(n, np.nan)
     proved_low = np.full(n, np.nan)
-    if exact_all:
-        need_high = target.copy()
-    else:
-        need_high = undecided & ~settled()
+    need_high = target.copy() if exact_all else undecided & ~settled()
     exact_pass(need_high, +1, exact_high, proved_high)
-    if exact_all:
-        need_low = target.copy()
-    else:
-        need_low = undecided & ~(seen_high > seen_low)
+    need_low = target.copy() if exact_all else undecided & ~(seen_high > seen_low)
     exact_pass(need_low, -1, exact_low, proved_low)
 
     for v in np.flatnonzero(target):

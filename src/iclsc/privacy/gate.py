@@ -36,9 +36,8 @@ class PrivacyError(RuntimeError):
 def _node(manifest: dict, name: str) -> dict:
     project = manifest["metadata"].get("project_name", "iclsc")
     for node in manifest["nodes"].values():
-        if node["resource_type"] == "model" and node["name"] == name:
-            if node["package_name"] == project:
-                return node
+        if (node["resource_type"], node["name"], node["package_name"]) == ("model", name, project):
+            return node
     raise PrivacyError(f"the privacy relation {name} is not a model of the project")
 
 
@@ -71,7 +70,7 @@ def _true_rows(warehouse, manifest, dataset, rows) -> list[dict]:
     dims = dataset.dimensions
     wanted = ["persons", "providers", *sorted(set(meta["measures"].values()))]
     columns = ", ".join(warehouse.quote(c) for c in [f.name for f in dims] + wanted)
-    names, found = warehouse.query(f"select {columns} from {relation}")
+    _names, found = warehouse.query(f"select {columns} from {relation}")
     by_key = {}
     for row in found:
         key = tuple(tables.format_value(v, f) for v, f in zip(row[: len(dims)], dims, strict=True))

@@ -145,6 +145,7 @@ class Part:
             for m in self.measures
         }
         self.log = None
+        self.last_repair = (0, 0)
         self.relaxed_attempts: dict[tuple, int] = defaultdict(int)
         self.union_cache: dict[frozenset, tuple[int, int]] = {}
         self._leaves: dict[int, list[tuple]] | None = None
@@ -465,8 +466,7 @@ class Part:
             threshold = self.threshold(exposure.measure)
             x_t = self.x[exposure.measure][t]
             if any(
-                move[t] != 0
-                and (exposure.kind != "threshold" or x_t + move[t] >= (threshold or 0))
+                move[t] != 0 and (exposure.kind != "threshold" or x_t + move[t] >= (threshold or 0))
                 for move in moves[key]
             ):
                 continue
@@ -610,9 +610,7 @@ class Part:
         for sign, delta in directions:
             low = np.zeros(2 * k)
             high = np.full(2 * k, float(max(2 * delta, 4)))
-            floor = np.array(
-                [knowledge.get(self.cells[i], (1.0, math.inf))[0] for i in region]
-            )
+            floor = np.array([knowledge.get(self.cells[i], (1.0, math.inf))[0] for i in region])
             high[k:] = np.minimum(high[k:], np.maximum(x[region] - floor, 0))
             low[where if sign > 0 else k + where] = delta
             if np.any(low > high):
@@ -716,9 +714,7 @@ class Part:
                     add_row(own + others, -np.inf, hi_slack)
                 if np.isfinite(lo_slack):
                     others = [
-                        (plus + i, 1.0) if b > 0 else (minus + i, 1.0)
-                        for i, b in entries
-                        if i != j
+                        (plus + i, 1.0) if b > 0 else (minus + i, 1.0) for i, b in entries if i != j
                     ]
                     add_row(own + others, lo_slack, np.inf)
 
@@ -754,46 +750,49 @@ class Part:
             changed = self.relation_rules()
             changed += self.union_rules()
             changed += self.bound_rules()
-            exposures, state = self.public_exposures()
-            kind = "audit repair"
-            if not exposures and not changed:
-                exposures = self.insider_exposures(state)
-                kind = "insider repair"
-            if len(exposures) > BULK_LIMIT and effort == 0:
-                added = self.bulk_repair(exposures, kind)
-                if self.log:
-                    self.log(
-                        f"privacy: {self.cube.universe} {self.report.part} round "
-                        f"{round_number}: {len(exposures)} {kind} case(s), {added} cell(s) "
-                        "added in bulk"
-                    )
-                if added:
-                    continue
-            if exposures:
-                added, unsolved = self.repair(exposures, kind, effort)
-                changed += added
-                if self.log:
-                    self.log(
-                        f"privacy: {self.cube.universe} {self.report.part} round "
-                        f"{round_number}: {len(exposures)} {kind} case(s), {added} cell(s) "
-                        f"added, {unsolved} left, effort {effort}"
-                    )
-                if changed:
-                    effort = 0
-                    continue
-                if effort == 2:
-                    raise ProtectionError(
-                        f"{self.cube.universe} {self.report.part}: {unsolved} exposed cell(s) "
-                        "no suppression can protect"
-                    )
-                effort += 1
-                continue
             if changed:
                 continue
-            return self.report
+            exposures, state = self.public_exposures()
+            kind = "audit repair"
+            if not exposures or self._all_moved(exposures, kind, effort):
+                exposures = self.insider_exposures(state)
+                kind = "insider repair"
+                if not exposures or self._all_moved(exposures, kind, effort):
+                    return self.report
+            added, unsolved = self.last_repair
+            if added:
+                effort = 0
+                continue
+            if effort == 2:
+                raise ProtectionError(
+                    f"{self.cube.universe} {self.report.part}: {unsolved} exposed cell(s) "
+                    "no suppression can protect"
+                )
+            effort += 1
         raise ProtectionError(
             f"{self.cube.universe} {self.report.part}: no fixed point after {MAX_ROUNDS} rounds"
         )
+
+    def _all_moved(self, exposures: list[Exposure], kind: str, effort: int) -> bool:
+        """Repairs the exposures; True when every one was shown safe by a move that needed
+        no new suppression (the witnesses had only missed it)."""
+        if len(exposures) > BULK_LIMIT and effort == 0:
+            added = self.bulk_repair(exposures, kind)
+            self.last_repair = (added, len(exposures))
+            if added:
+                self._log_round(len(exposures), kind, added, "in bulk")
+                return False
+        added, unsolved = self.repair(exposures, kind, effort)
+        self.last_repair = (added, unsolved)
+        self._log_round(len(exposures), kind, added, f"{unsolved} left, effort {effort}")
+        return added == 0 and unsolved == 0
+
+    def _log_round(self, cases, kind, added, detail):
+        if self.log:
+            self.log(
+                f"privacy: {self.cube.universe} {self.report.part} round {self.report.rounds}: "
+                f"{cases} {kind} case(s), {added} cell(s) added, {detail}"
+            )
 
 
 def _neighbourhood(matrix, csc, start, radius: int | None) -> np.ndarray:
