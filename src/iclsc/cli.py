@@ -21,6 +21,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "changed": ("iclsc.changed", "build only what changed since a release (dbt state)"),
     "load-raw": ("iclsc.engines.load", "copy the raw extract into PostgreSQL or Spark"),
     "dbt": ("iclsc.engines.run_dbt", "run dbt on ICLSC_TARGET with the pseudonymisation key"),
+    "audit": ("iclsc.privacy.audit", "prove what an attacker can learn of every withheld cell"),
 }
 
 

@@ -8,6 +8,11 @@ datetime.date, str and None.
 Engines (ICLSC_TARGET): duckdb (the file at ICLSC_DUCKDB_PATH), postgres (the libpq
 variables PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE) and spark (the local session's
 warehouse at ICLSC_SPARK_DIR); see iclsc.engines.
+
+The privacy
+protection reads its internal relations here too, and hands the warehouse small lists of
+keys (`register`) that plain portable SQL then joins: every engine can hold a temporary
+relation, only the way to create one differs, and it stays in this module.
 """
 
 from __future__ import annotations
@@ -45,6 +50,21 @@ class DuckDBWarehouse:
 
     def quote(self, identifier: str) -> str:
         return '"' + identifier.replace('"', '""') + '"'
+
+    def relation(self, schema: str, name: str) -> str:
+        return f"{self.quote(schema)}.{self.quote(name)}"
+
+    def register(self, name: str, columns: list[str], rows: list[tuple]) -> None:
+        """A temporary relation `name` (text columns) for the queries that follow."""
+        import pyarrow as pa
+
+        table = pa.table(
+            {c: pa.array([row[i] for row in rows], type=pa.string()) for i, c in enumerate(columns)}
+        )
+        self._connection.register(name, table)
+
+    def unregister(self, name: str) -> None:
+        self._connection.unregister(name)
 
     def close(self) -> None:
         self._connection.close()

@@ -52,6 +52,7 @@ def resource_descriptor(dataset: Dataset, data: bytes) -> dict:
         },
     }
     if dataset.universe:
+        # Tables of one universe are views of one cube: protected and audited together.
         descriptor["iclsc:universe"] = dataset.universe
     return descriptor
 

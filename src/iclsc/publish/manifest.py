@@ -77,7 +77,13 @@ class Dataset:
     description: str
     fields: list[Field]
     unique_id: str = ""
-    universe: str | None = None  # tables of one universe are views of one cube
+    # The model's meta.iclsc: universe (tables of one cube, docs/privacy.md) and privacy
+    # (the internal relations the protection reads).
+    meta: dict = field(default_factory=dict)
+
+    @property
+    def universe(self) -> str | None:
+        return self.meta.get("universe")
 
     @property
     def dimensions(self) -> list[Field]:
@@ -162,7 +168,7 @@ def published_datasets(manifest: dict) -> list[Dataset]:
                 description=" ".join(node["description"].split()),
                 fields=fields,
                 unique_id=node["unique_id"],
-                universe=meta.get("universe"),
+                meta=meta,
             )
         )
     return sorted(datasets, key=lambda d: d.resource)

@@ -1,0 +1,917 @@
+"""Complementary suppression that the audit cannot break (docs/privacy.md).
+
+Starts from the pattern the dbt exports publish (the primary rule and the SQL line rule,
+the same on every engine) and only ever adds suppressions, one universe part (period) at a
+time, in passes repeated to a fixed point:
+
+1. relation rules (cheap): in every relation whose margin is published and whose measure
+   adds up, the withheld members are at least two, and each one's upper bound (the sum
+   withheld minus 1 for each other withheld cell) is not below the threshold;
+2. cells must not protect each other: where every withheld member of such a relation fails
+   the rule alone, their union, recounted on the microdata, must pass it;
+3. the audit itself, with the true table as a known solution: every exposed cell gets the
+   cheapest set of published cells whose suppression lets it move (an integer program over
+   its neighbourhood, all relations, equalities and inequalities: a move that satisfies
+   them all is a table the audit cannot rule out);
+4. insiders: a provider of a withheld cell with 1 or 2 providers knows their own share of
+   every such cell (the whole cell where they are alone); with that knowledge, no other
+   withheld cell may be exposed; repaired like 3 with the insider's knowledge.
+
+Cheapest: a non-margin before a margin, then few persons, then the cell key (a total
+order: the same input gives the same pattern, on every engine, since every input is
+read and formatted here). A published zero is never withheld (it is known anyway), nor is
+a cell an earlier release of the same period already published.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.optimize import Bounds, LinearConstraint, milp
+from scipy.sparse import csr_matrix, hstack
+
+from iclsc.privacy.certify import certify
+from iclsc.privacy.cube import TOTAL, Cube, Table
+from iclsc.privacy.recount import Recounter
+from iclsc.privacy.system import binding_rows, build_system, components, propagate
+
+MAX_ROUNDS = 60
+# Above this many exposed cells in a round, repair in bulk (bulk_repair) rather than by moves.
+BULK_LIMIT = 40
+# Times a far-reaching exposure may be answered with its relaxed move's cells before the
+# whole part is searched for an integer move.
+RELAXED_ATTEMPTS = 3
+# Time one complement search may take (seconds).
+MOVE_TIME_LIMIT = 60.0
+# Aggregates a provider knows of their own share, by name of the true-count column.
+SHARE_OF = {"persons": "persons", "interventions": "interventions", "minutes": "minutes"}
+
+
+class ProtectionError(RuntimeError):
+    pass
+
+
+@dataclass
+class Truth:
+    """True counts of every cell of one cube, in integer units (-1: not known)."""
+
+    values: dict[str, np.ndarray]  # measure -> per cell
+    columns: dict[str, str]  # measure -> its true-count column (persons, minutes, ...)
+    persons: np.ndarray
+    providers: np.ndarray
+
+
+@dataclass
+class Exposure:
+    measure: str
+    cell: int
+    kind: str  # pinned, threshold or unproved
+    attacker: str | None = None
+
+
+@dataclass
+class PartReport:
+    universe: str
+    part: tuple
+    cells: int
+    withheld_before: int
+    added: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    rounds: int = 0
+    integer_programs: int = 0
+    attackers: int = 0
+
+
+class Part:
+    """One period of one universe, with its true counts: the unit of protection."""
+
+    def __init__(
+        self,
+        cube: Cube,
+        part: tuple,
+        cells: list[int],
+        truth: Truth,
+        settings: dict,
+        earlier: dict[str, dict[int, int]],
+        recounter: Recounter | None,
+    ):
+        self.cube = cube
+        self.cells = sorted(cells, key=lambda c: _sortable(cube.keys[c]))
+        self.col = {c: i for i, c in enumerate(self.cells)}
+        self.truth = truth
+        self.settings = settings
+        self.recounter = recounter
+        self.relations = cube.relations(self.cells)
+        self.measures = list(cube.measures)
+        self.min_persons = int(settings["min_persons"])
+        self.min_providers = int(settings["min_providers"])
+        idx = np.array(self.cells)
+        self.persons = truth.persons[idx]
+        self.providers = truth.providers[idx]
+        self.x = {m: truth.values[m][idx] for m in self.measures}
+        self.margin = np.array([cube.is_margin(c) for c in self.cells])
+        self.primary = ((self.persons >= 1) & (self.persons < self.min_persons)) | (
+            (self.persons >= 1) & (self.providers < self.min_providers)
+        )
+        self.zero = self.persons == 0
+        # Cells published by an earlier release with today's values: public already.
+        self.known = {m: {} for m in self.measures}
+        for m in self.measures:
+            for c, v in earlier.get(m, {}).items():
+                if c in self.col and self.x[m][self.col[c]] == v:
+                    self.known[m][c] = v
+        self.known_cells = {c for by in self.known.values() for c in by}
+        base_cost = 1.0 + 3.0 * self.margin + np.log10(1.0 + self.persons)
+        # Ties go to the cell key (cells are in key order): a total order.
+        rank = np.empty(len(self.cells))
+        rank[np.lexsort((np.arange(len(self.cells)), base_cost))] = np.arange(len(self.cells))
+        self.cost = base_cost + rank / (10.0 * len(self.cells) + 1)
+        self.report = PartReport(cube.universe, part, len(self.cells), self.withheld_count())
+        primary_published = [
+            cube.label(c)
+            for c, p in zip(self.cells, self.primary, strict=True)
+            if p and not cube.withheld[c]
+        ]
+        if primary_published:
+            raise ProtectionError(
+                f"the exports publish {len(primary_published)} cell(s) that fail the primary "
+                f"rule, e.g. {primary_published[0]}"
+            )
+        self.structural = {
+            m: build_system(cube, self.cells, self.relations, m, settings, structural=True)
+            for m in self.measures
+        }
+        self.log = None
+        self.last_repair = (0, 0)
+        self.relaxed_attempts: dict[tuple, int] = defaultdict(int)
+        self.union_cache: dict[frozenset, tuple[int, int]] = {}
+        self._leaves: dict[int, list[tuple]] | None = None
+        self.shares: dict[str, dict[int, object]] | None = None
+
+    # ------------------------------------------------------------------ state
+
+    def withheld_count(self) -> int:
+        return sum(self.cube.withheld[c] for c in self.cells)
+
+    def is_withheld(self, c: int) -> bool:
+        return self.cube.withheld[c]
+
+    def publishable(self, c: int) -> bool:
+        i = self.col[c]
+        return not (
+            self.cube.withheld[c] or self.zero[i] or self.primary[i] or c in self.known_cells
+        )
+
+    def withhold(self, cells, reason: str) -> int:
+        added = 0
+        for c in cells:
+            if self.cube.withheld[c]:
+                continue
+            self.cube.withheld[c] = True
+            for m in self.measures:
+                self.cube.values[m][c] = None
+            self.report.added[reason] += 1
+            added += 1
+        return added
+
+    def by_cost(self, cells) -> list[int]:
+        return sorted(cells, key=lambda c: self.cost[self.col[c]])
+
+    # ------------------------------------------------------------------ 1. relation rules
+
+    def relation_rules(self) -> int:
+        total = 0
+        while True:
+            added = 0
+            for relation in self.relations:
+                margin = relation.margin
+                if not relation.complete or self.is_withheld(margin):
+                    continue
+                withheld = [
+                    c for c in relation.members if self.is_withheld(c) and c not in self.known_cells
+                ]
+                if not withheld:
+                    continue
+                for m in self.measures:
+                    spec = self.cube.measures[m]
+                    if not spec.adds_along(relation.dimension):
+                        continue
+                    threshold = self.threshold(m)
+                    need = max(2, threshold or 0)
+                    k = len(withheld)
+                    total_withheld = int(sum(self.x[m][self.col[c]] for c in withheld))
+                    if k >= 2 and total_withheld - (k - 1) >= need:
+                        continue
+                    pick = self.pick_complement(relation, m, total_withheld, k, need)
+                    if pick is not None:
+                        added += self.withhold([pick], "relation rule")
+                    break
+            total += added
+            if not added:
+                return total
+
+    def pick_complement(self, relation, m, total_withheld, k, need) -> int | None:
+        candidates = self.by_cost([c for c in relation.members if self.publishable(c)])
+        for c in candidates:
+            if total_withheld + self.x[m][self.col[c]] - k >= need:
+                return c
+        if candidates:
+            return max(candidates, key=lambda c: (self.x[m][self.col[c]], -self.cost[self.col[c]]))
+        if self.publishable(relation.margin):
+            return relation.margin
+        return None
+
+    def threshold(self, m: str) -> int | None:
+        counts = self.cube.measures[m].counts
+        if counts == "persons":
+            return self.min_persons
+        if counts == "providers":
+            return self.min_providers
+        return None
+
+    def bound_rules(self) -> int:
+        """Loosens, in the relation that implies it, every bound that exposes a cell.
+
+        Propagation alone already proves many exposures (a chain of small withheld cells
+        whose sums are published): for each, withhold the cheapest publishable cell of the
+        binding relation, large enough to lift the bound. Cheap and vectorised; the integer
+        audit deals with what remains.
+        """
+        total = 0
+        for _ in range(MAX_ROUNDS):
+            added = 0
+            for m in self.measures:
+                known = {c: v for c, v in self.known[m].items() if self.cube.withheld[c]}
+                system = build_system(
+                    self.cube, self.cells, self.relations, m, self.settings, known=known
+                )
+                if not system.target.any():
+                    continue
+                low, high = propagate(system)
+                threshold = system.threshold
+                pinned = system.target & (low == high)
+                small = (
+                    system.target & (high < threshold)
+                    if threshold is not None
+                    else np.zeros(system.size, dtype=bool)
+                )
+                if not (pinned | small).any():
+                    continue
+                upper, lower = binding_rows(system, low, high)
+                done_rows = set()
+                for v in np.flatnonzero(pinned | small):
+                    rows = set(upper[v]) | (set(lower[v]) if pinned[v] else set())
+                    need = (threshold - high[v] + 1) if small[v] else 1
+                    for r in sorted(rows - done_rows):
+                        done_rows.add(r)
+                        pick = self.pick_in_row(m, system.row_cells[r], need)
+                        if pick is not None:
+                            added += self.withhold([pick], "bound rule")
+            total += added
+            if not added:
+                return total
+        return total
+
+    def pick_in_row(self, m: str, cells: tuple[int, ...], need: float) -> int | None:
+        """The cheapest publishable cell of a relation: withholding it lifts the bound of
+        the others by its value minus 1, so at least need + 1 if one is that large."""
+        options = self.by_cost([c for c in cells if self.publishable(c)])
+        for c in options:
+            if self.x[m][self.col[c]] - 1 >= need:
+                return c
+        if options:
+            return max(options, key=lambda c: (self.x[m][self.col[c]], -self.cost[self.col[c]]))
+        return None
+
+    # ------------------------------------------------------------------ 2. unions
+
+    def leaves_of(self, cell: int) -> list[tuple]:
+        if self._leaves is None:
+            self._leaves = defaultdict(list)
+            names = self.cube.dimension_names
+            chains = [[names.index(d) for d in chain] for chain in self.cube.chains]
+            for c in self.cells:
+                key = self.cube.keys[c]
+                if any(v is TOTAL for v in key):
+                    continue
+                ancestors = [list(key)]
+                for positions in chains:
+                    extended = []
+                    for base in ancestors:
+                        for depth in range(len(positions) + 1):
+                            up = list(base)
+                            for p in positions[depth:]:
+                                up[p] = TOTAL
+                            extended.append(up)
+                    ancestors = extended
+                for up in ancestors:
+                    found = self.cube.index.get(tuple(up))
+                    if found is not None:
+                        self._leaves[found].append(key)
+        return self._leaves.get(cell, [])
+
+    def union_rules(self) -> int:
+        if self.recounter is None:
+            return 0
+        candidates: dict[frozenset, list] = {}
+        for relation in self.relations:
+            if not relation.complete or self.is_withheld(relation.margin):
+                continue
+            if not any(self.cube.measures[m].adds_along(relation.dimension) for m in self.measures):
+                continue
+            withheld = [
+                c for c in relation.members if self.is_withheld(c) and c not in self.known_cells
+            ]
+            if len(withheld) < 2 or not all(self.primary[self.col[c]] for c in withheld):
+                continue
+            candidates.setdefault(frozenset(withheld), []).append(relation)
+        missing = [s for s in candidates if s not in self.union_cache]
+        if missing:
+            ids = {f"u{i}": s for i, s in enumerate(missing)}
+            leaves = {
+                set_id: sorted({leaf for c in cells for leaf in self.leaves_of(c)}, key=str)
+                for set_id, cells in ids.items()
+            }
+            for set_id, counts in self.recounter.unions(leaves).items():
+                self.union_cache[ids[set_id]] = counts
+        added = 0
+        for cells, relations in sorted(candidates.items(), key=lambda item: sorted(item[0])):
+            persons, providers = self.union_cache[cells]
+            if persons >= self.min_persons and providers >= self.min_providers:
+                continue
+            relation = relations[0]
+            if any(not self.primary[self.col[c]] for c in relation.members if self.is_withheld(c)):
+                continue
+            options = self.by_cost([c for c in relation.members if self.publishable(c)])
+            pick = options[0] if options else None
+            if pick is None and self.publishable(relation.margin):
+                pick = relation.margin
+            if pick is not None:
+                added += self.withhold([pick], "union rule")
+        return added
+
+    # ------------------------------------------------------------------ 3. audit
+
+    def systems(self):
+        for m in self.measures:
+            known = {c: v for c, v in self.known[m].items() if self.cube.withheld[c]}
+            system = build_system(
+                self.cube, self.cells, self.relations, m, self.settings, known=known
+            )
+            if not system.target.any():
+                continue
+            base = self.truth.values[m][system.cells].astype(float)
+            if np.any(base < 0):
+                base = None
+            yield m, system, base
+
+    def public_exposures(self) -> tuple[list[Exposure], dict]:
+        exposures, state = [], {}
+        for m, system, base in self.systems():
+            low, high = propagate(system)
+            intervals = certify(system, low, high, base=base, prove_exposures=False)
+            self.report.integer_programs += intervals.integer_programs
+            state[m] = (system, low, high, base)
+            for v in intervals.exposed_variables():
+                exposures.append(Exposure(m, int(system.cells[v]), intervals.kind[v]))
+        return exposures, state
+
+    # ------------------------------------------------------------------ 4. insiders
+
+    def load_shares(self):
+        """Each provider's share of every withheld cell with 1 or 2 providers."""
+        self.shares = {}
+        if self.recounter is None:
+            return
+        few = [
+            c
+            for c in self.cells
+            if self.is_withheld(c) and 1 <= self.providers[self.col[c]] < self.min_providers
+        ]
+        if not few:
+            return
+        leaves = {str(c): self.leaves_of(c) for c in few}
+        by_cell = self.recounter.shares(leaves)
+        for cell_id, shares in by_cell.items():
+            for share in shares:
+                self.shares.setdefault(share.provider, {})[int(cell_id)] = share
+
+    def knowledge(self, attacker: str, m: str) -> dict[int, tuple[float, float]]:
+        """cell -> (low, high) the attacker knows of measure m (their own shares)."""
+        column = self.truth.columns.get(m)
+        if column not in SHARE_OF:
+            return {}
+        known = {}
+        for c, share in self.shares.get(attacker, {}).items():
+            i = self.col[c]
+            if self.providers[i] == 1:
+                known[c] = (float(self.x[m][i]), float(self.x[m][i]))
+            else:
+                known[c] = (float(max(1, getattr(share, SHARE_OF[column]))), math.inf)
+        return known
+
+    def insider_exposures(self, state: dict) -> list[Exposure]:
+        if self.shares is None:
+            self.load_shares()
+        attackers = sorted(self.shares)
+        self.report.attackers = len(attackers)
+        exposures = []
+        for m, (system, low_public, high_public, base) in state.items():
+            if base is None:
+                continue
+            labels = components(system)
+            variable = {int(c): v for v, c in enumerate(system.cells)}
+            for attacker in attackers:
+                known = self.knowledge(attacker, m)
+                if not known:
+                    continue
+                low, high = system.low.copy(), system.high.copy()
+                own = np.zeros(system.size, dtype=bool)
+                for c, (lo, hi) in known.items():
+                    v = variable.get(c)
+                    if v is None:
+                        continue
+                    low[v], high[v] = max(low[v], lo), min(high[v], hi)
+                    own[v] = lo == hi
+                low, high = propagate(system, low, high)
+                affected = (low != low_public) | (high != high_public)
+                targets = system.target & np.isin(labels, np.unique(labels[affected])) & ~own
+                if not targets.any():
+                    continue
+                intervals = certify(
+                    system, low, high, base=base, targets=targets, prove_exposures=False
+                )
+                self.report.integer_programs += intervals.integer_programs
+                for v in intervals.exposed_variables():
+                    exposures.append(Exposure(m, int(system.cells[v]), intervals.kind[v], attacker))
+        return exposures
+
+    # ------------------------------------------------------------------ repair
+
+    def repair(self, exposures: list[Exposure], reason: str, effort: int) -> tuple[int, int]:
+        """Withholds what the exposed cells need; returns (cells added, exposures unsolved).
+
+        Cheap searches first: a cell that needs a far-reaching move often stops being exposed
+        once its neighbours are protected (more withheld cells only widen intervals), so
+        costly searches (effort 1, 2) wait until a round can add nothing else.
+        """
+        moves: dict[tuple, list[np.ndarray]] = defaultdict(list)
+        added = unsolved = 0
+        for exposure in sorted(exposures, key=lambda e: (e.attacker or "", e.measure, e.cell)):
+            key = (exposure.measure, exposure.attacker)
+            t = self.col[exposure.cell]
+            threshold = self.threshold(exposure.measure)
+            x_t = self.x[exposure.measure][t]
+            if any(
+                move[t] != 0 and (exposure.kind != "threshold" or x_t + move[t] >= (threshold or 0))
+                for move in moves[key]
+            ):
+                continue
+            knowledge = (
+                self.knowledge(exposure.attacker, exposure.measure) if exposure.attacker else {}
+            )
+            found = self.find_move(exposure, knowledge, effort)
+            if found is None:
+                unsolved += 1
+                continue
+            move, chosen = found
+            moves[key].append(move)
+            added += self.withhold(chosen, reason)
+        return added, unsolved
+
+    def bulk_repair(self, exposures: list[Exposure], reason: str) -> int:
+        """Many exposed cells at once: each gets the cheapest publishable cell of one of its
+        relations (large enough to lift a small count to the threshold). Coarser than a
+        move, but one pass serves hundreds of cells; the next audit round judges, and the
+        moves take over once few cells are left."""
+        added = 0
+        for exposure in sorted(exposures, key=lambda e: (e.attacker or "", e.measure, e.cell)):
+            m = exposure.measure
+            structural = self.structural[m]
+            t = self.col[exposure.cell]
+            x_t = self.x[m][t]
+            threshold = self.threshold(m)
+            need = max(1, (threshold or 0) - x_t) if exposure.kind == "threshold" else 1
+            column = structural.matrix[:, [t]].tocoo()
+            best = None
+            for r in column.row:
+                if not structural.joint[r]:
+                    continue
+                cells = structural.row_cells[r]
+                if any(
+                    self.cube.withheld[c] and c != exposure.cell and self.x[m][self.col[c]] > need
+                    for c in cells
+                ):
+                    continue
+                pick = self.pick_in_row(m, cells, need)
+                if pick is not None and (best is None or self.cost[self.col[pick]] < best[0]):
+                    best = (self.cost[self.col[pick]], pick)
+            if best is None:
+                for r in column.row:
+                    pick = self.pick_in_row(m, structural.row_cells[r], need)
+                    if pick is not None and (best is None or self.cost[self.col[pick]] < best[0]):
+                        best = (self.cost[self.col[pick]], pick)
+            if best is not None:
+                added += self.withhold([best[1]], reason)
+        return added
+
+    def movable(self) -> np.ndarray:
+        """Cells a move may change: withheld ones, and published ones it would withhold."""
+        return np.array(
+            [
+                (self.cube.withheld[c] and c not in self.known_cells) or self.publishable(c)
+                for c in self.cells
+            ]
+        )
+
+    def find_move(self, exposure: Exposure, knowledge, effort: int = 2):
+        """The cheapest published cells whose suppression lets the exposed cell move.
+
+        A move d (the table x + d) certifies the cell when the audit of the new pattern
+        cannot rule x + d out: the equalities hold, every withheld cell stays >= 1 (and
+        within an insider's knowledge), and the box spanned by x and x + d supports itself
+        under every inequality row (docs/privacy.md, "why a move is a proof"). Searched in
+        growing neighbourhoods of the cell, through cells that can move.
+        """
+        m = exposure.measure
+        structural = self.structural[m]
+        x = self.x[m].astype(float)
+        t = self.col[exposure.cell]
+        threshold = self.threshold(m)
+        if exposure.kind == "threshold" and threshold is not None and x[t] < threshold:
+            directions = [(1, int(threshold - x[t]))]
+        else:
+            directions = [(1, 1), (-1, 1)]
+        movable = self.movable()
+        movable[t] = True
+        graph = structural.matrix[:, np.flatnonzero(movable)]
+        graph_csc = graph.tocsc()
+        start = int(np.flatnonzero(np.flatnonzero(movable) == t)[0])
+        movable_cells = np.flatnonzero(movable)
+        regions = [movable_cells[_neighbourhood(graph, graph_csc, start, r)] for r in (2, 3)]
+        for region in regions:
+            found = self._try_region(m, x, region, t, directions, knowledge)
+            if found is not None:
+                return found
+        if effort == 0:
+            return None
+        # Far-reaching moves (a tiny margin whose persons must be matched at every level):
+        # a linear relaxation over every movable cell shows where the move lives.
+        support = self._relaxed_support(m, x, movable_cells, t, directions, knowledge)
+        if support is not None:
+            local_support = np.flatnonzero(np.isin(movable_cells, support))
+            for hops in (1, 2):
+                reached = _neighbourhood(graph, graph_csc, local_support, hops)
+                found = self._try_region(m, x, movable_cells[reached], t, directions, knowledge)
+                if found is not None:
+                    return found
+            key = (exposure.measure, exposure.cell, exposure.attacker)
+            self.relaxed_attempts[key] += 1
+            if self.relaxed_attempts[key] <= RELAXED_ATTEMPTS:
+                # No integer move near the relaxed one yet: withhold the published cells the
+                # relaxed move needs, and let the next audit round judge (it only gains
+                # freedom from them). Bounded: then the whole part is searched.
+                chosen = [self.cells[i] for i in support if not self.cube.withheld[self.cells[i]]]
+                if chosen:
+                    return np.zeros(len(self.cells)), chosen
+        if effort == 1:
+            return None
+        found = self._try_region(m, x, movable_cells, t, directions, knowledge)
+        if found is not None:
+            return found
+        raise ProtectionError(
+            f"no suppression pattern lets {self.cube.label(exposure.cell)} ({m}) move"
+            + (f" for provider {exposure.attacker}" if exposure.attacker else "")
+        )
+
+    def _try_region(self, m, x, region, t, directions, knowledge):
+        for sign, delta in directions:
+            found = self._solve_move(m, x, region, t, sign, delta, knowledge)
+            if found is not None:
+                move = np.zeros(len(self.cells))
+                move[region] = found[0]
+                return move, found[1]
+        return None
+
+    def _relaxed_support(self, m, x, region, t, directions, knowledge):
+        """Cells a linear relaxation of the move touches, every relation kept jointly."""
+        structural = self.structural[m]
+        k = len(region)
+        sub = structural.matrix[:, region]
+        rows = np.unique(sub.nonzero()[0])
+        activity = structural.matrix[rows] @ x
+        matrix = hstack([sub[rows], -sub[rows]]).tocsr()
+        published = np.array([not self.cube.withheld[self.cells[i]] for i in region])
+        cost = np.where(published, self.cost[region], 0.05)
+        where = int(np.flatnonzero(region == t)[0])
+        for sign, delta in directions:
+            low = np.zeros(2 * k)
+            high = np.full(2 * k, float(max(2 * delta, 4)))
+            floor = np.array([knowledge.get(self.cells[i], (1.0, math.inf))[0] for i in region])
+            high[k:] = np.minimum(high[k:], np.maximum(x[region] - floor, 0))
+            low[where if sign > 0 else k + where] = delta
+            if np.any(low > high):
+                continue
+            result = milp(
+                c=np.concatenate([cost, cost]),
+                constraints=[
+                    LinearConstraint(
+                        matrix,
+                        structural.row_low[rows] - activity,
+                        structural.row_high[rows] - activity,
+                    )
+                ],
+                integrality=np.zeros(2 * k),
+                bounds=Bounds(low, high),
+                options={"time_limit": MOVE_TIME_LIMIT},
+            )
+            if result.x is not None and result.status == 0:
+                moved = result.x[:k] + result.x[k:] > 1e-6
+                return region[moved]
+        return None
+
+    def _solve_move(self, m, x, region, t, sign, delta, knowledge):
+        """One integer program: d = plus - minus on the region, the rest stays at x."""
+        structural = self.structural[m]
+        bound = float(max(2 * delta, 4))
+        k = len(region)
+        cells = [self.cells[i] for i in region]
+        low = np.zeros(k)
+        high = np.zeros(k)
+        switch = []
+        for j, (i, c) in enumerate(zip(region, cells, strict=True)):
+            lo, hi = knowledge.get(c, (1.0, math.inf))
+            low[j] = max(lo - x[i], -bound)
+            high[j] = min(hi - x[i], bound)
+            if not self.cube.withheld[c]:
+                switch.append(j)
+        where = int(np.flatnonzero(region == t)[0])
+        if sign > 0:
+            low[where] = max(low[where], delta)
+        else:
+            high[where] = min(high[where], -delta)
+        if np.any(low > high):
+            return None
+        # Variables: plus (k), minus (k), direction (k, binary), withheld (s, binary).
+        s = len(switch)
+        size = 3 * k + s
+        plus, minus, up, chosen = 0, k, 2 * k, 3 * k
+        rows, cols, vals, lo_rows, hi_rows = [], [], [], [], []
+
+        def add_row(entries, lo, hi):
+            r = len(lo_rows)
+            for col, val in entries:
+                rows.append(r)
+                cols.append(col)
+                vals.append(val)
+            lo_rows.append(lo)
+            hi_rows.append(hi)
+
+        for j in range(k):
+            # plus <= bound * up, minus <= bound * (1 - up): one direction per cell.
+            add_row([(plus + j, 1.0), (up + j, -bound)], -np.inf, 0.0)
+            add_row([(minus + j, 1.0), (up + j, bound)], -np.inf, bound)
+            add_row([(plus + j, 1.0), (minus + j, -1.0)], low[j], high[j])
+        for q, j in enumerate(switch):
+            # A published cell moves only if it is withheld.
+            add_row([(plus + j, 1.0), (minus + j, 1.0), (chosen + q, -bound)], -np.inf, 0.0)
+
+        position = np.full(len(self.cells), -1)
+        position[region] = np.arange(k)
+        matrix = structural.matrix
+        sub = matrix[:, region]
+        touched = np.unique(sub.nonzero()[0])
+        activity = matrix[touched] @ x
+        for r, act in zip(touched, activity, strict=True):
+            start, end = matrix.indptr[r], matrix.indptr[r + 1]
+            entries = [
+                (int(position[col]), float(a))
+                for col, a in zip(matrix.indices[start:end], matrix.data[start:end], strict=True)
+                if position[col] >= 0
+            ]
+            lo_slack = structural.row_low[r] - act
+            hi_slack = structural.row_high[r] - act
+            if structural.joint[r]:
+                add_row(
+                    [(plus + j, a) for j, a in entries] + [(minus + j, -a) for j, a in entries],
+                    lo_slack,
+                    hi_slack,
+                )
+                continue
+            # The box spanned by x and x + d supports itself under this inequality: each
+            # cell's move, with the others at their least favourable end of the box.
+            for j, a in entries:
+                own = [(plus + j, a), (minus + j, -a)]
+                if np.isfinite(hi_slack):
+                    others = [
+                        (minus + i, -1.0) if b > 0 else (plus + i, -1.0)
+                        for i, b in entries
+                        if i != j
+                    ]
+                    add_row(own + others, -np.inf, hi_slack)
+                if np.isfinite(lo_slack):
+                    others = [
+                        (plus + i, 1.0) if b > 0 else (minus + i, 1.0) for i, b in entries if i != j
+                    ]
+                    add_row(own + others, lo_slack, np.inf)
+
+        constraint = LinearConstraint(
+            csr_matrix((vals, (rows, cols)), shape=(len(lo_rows), size)),
+            np.array(lo_rows),
+            np.array(hi_rows),
+        )
+        objective = np.zeros(size)
+        for q, j in enumerate(switch):
+            objective[chosen + q] = self.cost[region[j]]
+        upper = np.concatenate([np.full(2 * k, bound), np.ones(k + s)])
+        result = milp(
+            c=objective,
+            constraints=[constraint],
+            integrality=np.ones(size),
+            bounds=Bounds(np.zeros(size), upper),
+            options={"time_limit": MOVE_TIME_LIMIT},
+        )
+        if result.x is None or result.status not in (0, 1):
+            return None
+        solution = np.round(result.x)
+        move = solution[plus : plus + k] - solution[minus : minus + k]
+        picked = [cells[j] for j in switch if move[j] != 0]
+        return move, picked
+
+    # ------------------------------------------------------------------ loop
+
+    def run(self) -> PartReport:
+        effort = 0
+        for round_number in range(1, MAX_ROUNDS + 1):
+            self.report.rounds = round_number
+            changed = self.relation_rules()
+            changed += self.union_rules()
+            changed += self.bound_rules()
+            if changed:
+                continue
+            exposures, state = self.public_exposures()
+            kind = "audit repair"
+            if not exposures or self._all_moved(exposures, kind, effort):
+                exposures = self.insider_exposures(state)
+                kind = "insider repair"
+                if not exposures or self._all_moved(exposures, kind, effort):
+                    return self.report
+            added, unsolved = self.last_repair
+            if added:
+                effort = 0
+                continue
+            if effort == 2:
+                raise ProtectionError(
+                    f"{self.cube.universe} {self.report.part}: {unsolved} exposed cell(s) "
+                    "no suppression can protect"
+                )
+            effort += 1
+        raise ProtectionError(
+            f"{self.cube.universe} {self.report.part}: no fixed point after {MAX_ROUNDS} rounds"
+        )
+
+    def _all_moved(self, exposures: list[Exposure], kind: str, effort: int) -> bool:
+        """Repairs the exposures; True when every one was shown safe by a move that needed
+        no new suppression (the witnesses had only missed it)."""
+        if len(exposures) > BULK_LIMIT and effort == 0:
+            added = self.bulk_repair(exposures, kind)
+            self.last_repair = (added, len(exposures))
+            if added:
+                self._log_round(len(exposures), kind, added, "in bulk")
+                return False
+        added, unsolved = self.repair(exposures, kind, effort)
+        self.last_repair = (added, unsolved)
+        self._log_round(len(exposures), kind, added, f"{unsolved} left, effort {effort}")
+        return added == 0 and unsolved == 0
+
+    def _log_round(self, cases, kind, added, detail):
+        if self.log:
+            self.log(
+                f"privacy: {self.cube.universe} {self.report.part} round {self.report.rounds}: "
+                f"{cases} {kind} case(s), {added} cell(s) added, {detail}"
+            )
+
+
+def _neighbourhood(matrix, csc, start, radius: int | None) -> np.ndarray:
+    """Cells within `radius` relation steps of `start` (every cell when radius is None)."""
+    n = matrix.shape[1]
+    if radius is None:
+        return np.arange(n)
+    seen = np.zeros(n, dtype=bool)
+    frontier = np.atleast_1d(np.asarray(start))
+    seen[frontier] = True
+    for _ in range(radius):
+        rows = np.unique(csc[:, frontier].nonzero()[0])
+        if not len(rows):
+            break
+        reached = np.unique(matrix[rows].nonzero()[1])
+        new = reached[~seen[reached]]
+        if not len(new):
+            break
+        seen[new] = True
+        frontier = new
+    return np.flatnonzero(seen)
+
+
+def _sortable(key: tuple) -> tuple:
+    return tuple((0, "") if v is TOTAL else (1, str(v)) for v in key)
+
+
+@dataclass
+class ProtectionResult:
+    cubes: dict[str, Cube]
+    reports: list[PartReport]
+    seconds: float
+
+    def withheld_rows(self, tables: list[Table]) -> dict[str, list[int]]:
+        """resource -> indices of rows the protection withholds beyond the exports' pattern."""
+        added = {}
+        for table in tables:
+            cube = self.cubes[table.universe]
+            at = table.header.index(table.suppressed)
+            added[table.resource] = [
+                i
+                for i, (row, cell) in enumerate(
+                    zip(table.rows, cube.row_cells[table.resource], strict=True)
+                )
+                if cube.withheld[cell] and row[at] != "true"
+            ]
+        return added
+
+
+def truth_of(cube: Cube, tables: list[Table], truth_rows: dict[str, list[dict]], measures_column):
+    """The true counts of every cell of a cube, from the true rows of its tables.
+
+    truth_rows: resource -> per row, {column: value}; measures_column: resource -> measure ->
+    true-count column. Two tables holding one cell must agree on it.
+    """
+    n = len(cube.keys)
+    values = {m: np.full(n, -1, dtype=np.int64) for m in cube.measures}
+    persons = np.full(n, -1, dtype=np.int64)
+    providers = np.full(n, -1, dtype=np.int64)
+    columns = {}
+    for table in tables:
+        if table.universe != cube.universe:
+            continue
+        mapping = measures_column[table.resource]
+        columns.update(mapping)
+        for cell, truth in zip(
+            cube.row_cells[table.resource], truth_rows[table.resource], strict=True
+        ):
+            pairs = [(persons, truth["persons"]), (providers, truth["providers"])]
+            pairs += [(values[m], truth[column]) for m, column in mapping.items()]
+            for array, value in pairs:
+                if array[cell] not in (-1, value):
+                    raise ProtectionError(
+                        f"{table.resource}: {cube.label(cell)} has other true counts than in "
+                        "another table of its universe"
+                    )
+                array[cell] = value
+    if np.any(persons < 0) or np.any(providers < 0):
+        raise ProtectionError(f"{cube.universe}: some cells have no true person count")
+    return Truth(values, columns, persons, providers)
+
+
+def protect(
+    cubes: dict[str, Cube],
+    truths: dict[str, Truth],
+    recounters: dict[str, Recounter | None],
+    earlier: dict[str, dict[str, dict[int, int]]],
+    settings: dict,
+    log=None,
+) -> ProtectionResult:
+    """Adds suppressions to the cubes' pattern (in place) until the audit and rules hold.
+
+    earlier: universe -> measure -> cell -> value published by an earlier release.
+    """
+    started = time.perf_counter()
+    reports = []
+    for universe, cube in cubes.items():
+        # A cell withheld by one table is withheld by all: one cell, one value.
+        for c in range(len(cube.keys)):
+            if cube.withheld[c]:
+                for m in cube.measures:
+                    cube.values[m][c] = None
+        for part, cells in cube.parts().items():
+            protector = Part(
+                cube,
+                part,
+                cells,
+                truths[universe],
+                settings,
+                earlier.get(universe, {}),
+                recounters.get(universe),
+            )
+            protector.log = log
+            report = protector.run()
+            reports.append(report)
+            if log:
+                log(
+                    f"privacy: {universe} {part}: {report.withheld_before} withheld by the "
+                    f"exports, added {dict(report.added)} in {report.rounds} round(s), "
+                    f"{report.attackers} insider(s) checked"
+                )
+    return ProtectionResult(cubes, reports, time.perf_counter() - started)
