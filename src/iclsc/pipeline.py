@@ -44,6 +44,7 @@ from pathlib import Path
 from iclsc import project_dir, pseudonym
 from iclsc.runs.lock import LockHeld, RunLock, lock_beside, lock_in, stale_message
 from iclsc.runs.log import RunLog, iso, utc_now
+from iclsc.runs.redact import copy_public_jsonl, known_directories, write_public_json
 from iclsc.runs.summary import RunSummary, dbt_results, published_counts, warehouse_rows
 
 SAMPLE_SCALE = "small"
@@ -541,9 +542,17 @@ def attach_run_files(ctx: RunContext, release) -> None:
         if record.outcome == "running":
             record.finished, record.outcome = utc_now(), "passed"
     snapshot.finish("published", EXIT_OK)
-    snapshot.write(release.directory / SUMMARY_FILE)
+    # The release is public: no host, process id or absolute path (iclsc.runs.redact).
+    directories = known_directories(
+        publish_dir=ctx.publish_dir,
+        log_dir=ctx.log_dir,
+        target=ctx.target_dir,
+        raw_dir=ctx.raw_dir,
+        readable_dir=ctx.readable_dir,
+    )
+    write_public_json(snapshot.as_dict(), release.directory / SUMMARY_FILE, directories, indent=2)
     if ctx.log.path is not None:
-        shutil.copyfile(ctx.log.path, release.directory / RELEASE_LOG_FILE)
+        copy_public_jsonl(ctx.log.path, release.directory / RELEASE_LOG_FILE, directories)
 
 
 def publish_release(ctx: RunContext) -> None:

@@ -512,6 +512,16 @@ def test_two_runs_started_together_one_publishes_the_other_refuses(workspace, tm
     assert final["outcome"] == "published" and final["exit_code"] == EXIT_OK
     # The manifest that built it, for state-aware builds.
     assert json.loads((release / "dbt-state" / "manifest.json").read_text())["nodes"]
+    # The release is public: it names no directory of the machine, its host or processes;
+    # the run's own log keeps them for the operators.
+    machine = [str(workspace.root), str(workspace.raw_dir), str(project_dir())]
+    for public in (pipeline.SUMMARY_FILE, pipeline.RELEASE_LOG_FILE, "dbt-state/manifest.json"):
+        text = (release / public).read_text()
+        assert not [m for m in machine if m in text], public
+        assert '"host"' not in text and '"pid"' not in text, public
+    assert "<publish_dir>" in (release / pipeline.SUMMARY_FILE).read_text()
+    private = (workspace.log_dir / summary["run_id"] / pipeline.RUN_LOG_FILE).read_text()
+    assert str(workspace.raw_dir) in private and '"host"' in private
     run_results = json.loads((workspace.target_dir / "run_results.json").read_text())
     assert run_results["args"]["vars"] == {"publish_through": {"fiscal_year": 2025, "period": 13}}
 

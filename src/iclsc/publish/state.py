@@ -25,10 +25,17 @@ ENVIRONMENT_META = ("raw_dir",)
 
 def add_dbt_state(release) -> None:
     """Release step: the manifest the release was built from, in dbt-state/."""
+    from iclsc.runs.redact import known_directories, redact_text
+
     folder = release.directory / STATE_DIR
     folder.mkdir()
+    # dbt writes absolute paths (compiled_path, build_path, root_path, the extract's folder
+    # in the sources' meta): public, they become placeholders; `localize` restores what
+    # state comparison needs from the environment.
+    directories = known_directories(publish_dir=release.directory.parent)
     (folder / MANIFEST).write_text(
-        json.dumps(release.manifest, ensure_ascii=False), encoding="utf-8"
+        redact_text(json.dumps(release.manifest, ensure_ascii=False), directories),
+        encoding="utf-8",
     )
 
 
