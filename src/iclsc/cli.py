@@ -37,5 +37,10 @@ def main(argv: list[str] | None = None) -> int:
             module = importlib.import_module(module_name)
             module.add_arguments(command_parser)
             modules[name] = module
-    args = parser.parse_args(argv)
+    if argv[:1] == ["dbt"]:
+        # Everything after `dbt` is dbt's, its global flags (--quiet, --debug) included,
+        # which argparse would otherwise take for options of ours.
+        args = argparse.Namespace(command="dbt", dbt_args=argv[1:])
+    else:
+        args = parser.parse_args(argv)
     return int(modules[args.command].run(args) or 0)

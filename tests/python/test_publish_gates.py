@@ -29,13 +29,13 @@ SUPPRESSED = Field("cellule_supprimee", "boolean", "s", "s", "suppressed")
 def annual() -> Dataset:
     fields = [dimension("annee_financiere", None), dimension("code_rss"), SUPPRESSED]
     fields.append(measure("nb_interventions", counts="events", additive=True))
-    return Dataset("a", "s", "a", "annuel", "t", "d", fields, universe="u")
+    return Dataset("a", "s", "a", "annuel", "t", "d", fields, meta={"universe": "u"})
 
 
 def periods() -> Dataset:
     fields = [dimension("annee_financiere", None), dimension("periode"), dimension("code_rss")]
     fields += [SUPPRESSED, measure("nb_interventions", counts="events", additive=True)]
-    return Dataset("p", "s", "p", "periodes", "t", "d", fields, universe="u")
+    return Dataset("p", "s", "p", "periodes", "t", "d", fields, meta={"universe": "u"})
 
 
 ANNUAL_ROWS = [
@@ -68,7 +68,7 @@ def test_a_period_withheld_alone_under_a_published_year_is_caught_across_tables(
 
 def test_a_cell_shown_two_ways_in_one_universe_is_caught():
     twin = annual()
-    twin = Dataset("b", "s", "b", "annuel-bis", "t", "d", twin.fields, universe="u")
+    twin = Dataset("b", "s", "b", "annuel-bis", "t", "d", twin.fields, meta={"universe": "u"})
     rows = {
         "annuel": ANNUAL_ROWS,
         "annuel-bis": [ANNUAL_ROWS[0], ["2025-2026", "01", "false", "31"]],
@@ -83,7 +83,14 @@ def test_a_cell_shown_two_ways_in_one_universe_is_caught():
 
 def test_a_table_lacking_a_dimension_without_total_is_refused():
     other = Dataset(
-        "c", "s", "c", "autre", "t", "d", [dimension("code_rss"), SUPPRESSED], universe="u"
+        "c",
+        "s",
+        "c",
+        "autre",
+        "t",
+        "d",
+        [dimension("code_rss"), SUPPRESSED],
+        meta={"universe": "u"},
     )
     found = universes.check_universes([annual(), other], {"annuel": ANNUAL_ROWS, "autre": []})
     assert any("lacks dimension annee_financiere" in str(v) for v in found)

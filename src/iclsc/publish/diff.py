@@ -340,12 +340,17 @@ def compare(
     datasets: list[Dataset],
     rows: dict[str, list[list[str]]],
     metas: dict[str, PortalMeta],
+    generated: frozenset[str] = frozenset(),
 ) -> ReleaseDiff:
+    """Dataset by dataset, against the previous release. `generated` names resources the
+    publication derives from the others (the data dictionary): not data, not compared."""
+    skipped = {RESOURCE, *generated}
     previous: dict[str, dict] = {}
     previous_id = None
     if previous_dir is not None:
         descriptor = json.loads((previous_dir / "datapackage.json").read_text(encoding="utf-8"))
-        previous = {r["name"]: r for r in descriptor.get("resources", []) if r["name"] != RESOURCE}
+        resources = descriptor.get("resources", [])
+        previous = {r["name"]: r for r in resources if r["name"] not in skipped}
         previous_id = descriptor.get("id", previous_dir.name)
     diff = ReleaseDiff(previous_id=previous_id, previous_resources=previous)
     for dataset in datasets:

@@ -85,7 +85,15 @@ def write_parquet_copies(release: Release) -> None:
 
 
 def write_diff(release: Release) -> None:
-    result = diff.compare(release.previous, release.datasets, release.rows, release.portal)
+    from iclsc.publish import dictionary
+
+    result = diff.compare(
+        release.previous,
+        release.datasets,
+        release.rows,
+        release.portal,
+        generated=frozenset({dictionary.RESOURCE}),
+    )
     rows = diff.diff_rows(result)
     # Built from published values only; scanned all the same, like every published file.
     findings = identifiers.scan_rows(
