@@ -148,6 +148,15 @@ def check_file(
                 text.count("\n") + 1,
             )
         )
+    fast = _quote_free_records(normalize(data), columns)
+    if fast is not None:
+        if require_records and fast == 0:
+            findings.append(Finding(ERROR, relative, "file has a header but no record"))
+        report.findings.extend(findings)
+        report.records[relative] = fast
+        if has_bom or b"\r\n" in data:
+            report.fixed_files.add(relative)
+        return
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
         header = next(reader, None)
@@ -191,6 +200,32 @@ def check_file(
     report.records[relative] = records
     if has_bom or b"\r\n" in data:
         report.fixed_files.add(relative)
+
+
+def _quote_free_records(data: bytes, columns: tuple[str, ...]) -> int | None:
+    """The record count of a well-formed file without any quote character, found with numpy
+    several times faster than with the CSV reader (the full extract has 35 million records).
+    Without a quote, the CSV reader splits a record on every comma and a line on every line
+    end, so a file whose separators after the header are, line after line, exactly the
+    header's commas then a line end holds that many records of the right field count, as
+    the reader would count them. None for anything else (a quote or a NUL byte, another
+    header, a line with another field count, an empty line, no line end at the end): the
+    CSV reader then checks the file and names what is wrong."""
+    import numpy as np
+
+    if b'"' in data or b"\0" in data:
+        return None
+    end_of_header = data.find(b"\n")
+    if end_of_header < 0 or data[:end_of_header].decode("utf-8").split(",") != list(columns):
+        return None
+    body = np.frombuffer(data, dtype=np.uint8)[end_of_header + 1 :]
+    separators = body[(body == ord(",")) | (body == ord("\n"))]
+    if separators.size % len(columns):
+        return None
+    lines = separators.reshape(-1, len(columns))
+    if (lines[:, -1] != ord("\n")).any() or (lines[:, :-1] != ord(",")).any():
+        return None
+    return int(lines.shape[0])
 
 
 def _header_problem(header: list[str], columns: tuple[str, ...]) -> str | None:
