@@ -1,5 +1,6 @@
 """Great Expectations gates, independent of dbt: one suite per raw file kind, run by one
-checkpoint per transmission (each delivery is validated from its own files), and one suite
+checkpoint over every transmission's file of that kind (each delivery is judged on its own
+rows, and each failure names its transmission), and one suite
 per published CSV file; their Data Docs go into the release under `qualite/data-docs/`.
 
 Severity: an expectation with severity `critical` is an error and blocks publication (the
@@ -15,9 +16,8 @@ measures every row-level check on every row of every file in one scan per file k
 GX validates those measures, one row per transmission's file, so its verdict and Data Docs
 cover every row (regular expressions are RE2's there, Python's on published files). The
 published files are small and GX reads them with pandas (its SQL datasource fails on
-DuckDB). The GX context lives
-in the project's dbt target (`target/gx`), never in the user's home; analytics are off and
-nothing goes to the network.
+DuckDB). The GX context lives in the project's dbt target (`target/gx`), never in the
+user's home; analytics are off and nothing goes to the network.
 """
 
 from __future__ import annotations
