@@ -93,7 +93,8 @@ def tree_rss(root: int) -> int:
 
 def measure(name: str, command: list[str], env: dict[str, str], log_path: Path) -> Measured:
     """Runs a command to its end, its output in log_path; wall time and peak tree memory."""
-    print(f"[bench] {name}: {' '.join(command)}", file=sys.stderr, flush=True)
+    shown = " ".join(c if len(c) < 80 else "..." for c in command)
+    print(f"[bench] {name}: {shown}", file=sys.stderr, flush=True)
     peak = 0
     with log_path.open("w", encoding="utf-8") as log:
         started = time.perf_counter()
