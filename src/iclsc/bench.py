@@ -266,6 +266,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="DuckDB memory_limit of the runs and of the reference (ICLSC_DUCKDB_MEMORY_LIMIT)",
     )
     parser.add_argument("--no-incremental", action="store_true", help="skip the incremental case")
+    parser.add_argument(
+        "--no-full",
+        action="store_true",
+        help="skip the reference and the full build (the incremental case alone, to run "
+        "beside another invocation: its share is then computed by hand)",
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
