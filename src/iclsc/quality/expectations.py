@@ -68,7 +68,11 @@ class Outcome:
 
 def context_dir() -> Path:
     """Where a run keeps the raw deliveries' Data Docs until the release copies them."""
-    return project_dir() / "target" / "gx"
+    from iclsc.pipeline import target_dir
+
+    # The run's own dbt target directory (DBT_TARGET_PATH): runs with their own target
+    # directories never share their validations.
+    return target_dir() / "gx"
 
 
 def _context(docs_dir: Path):

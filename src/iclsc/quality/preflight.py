@@ -337,17 +337,19 @@ def prepare(report: Report, work_dir: Path) -> Path:
 
 
 def prepared_dir() -> Path:
-    """Where a run keeps the fixed copies: inside the project's dbt target, replaced each run."""
-    from iclsc import project_dir
+    """Where a run keeps the fixed copies: inside the run's dbt target directory
+    (DBT_TARGET_PATH, default target/), replaced each run, so that runs with their own
+    target directories never share it."""
+    from iclsc.pipeline import target_dir
 
-    return project_dir() / "target" / "raw-prepared"
+    return target_dir() / "raw-prepared"
 
 
 def report_path() -> Path:
     """Where a run leaves its preflight counts for the release to reconcile."""
-    from iclsc import project_dir
+    from iclsc.pipeline import target_dir
 
-    return project_dir() / "target" / "preflight.json"
+    return target_dir() / "preflight.json"
 
 
 def preflight_for_run(raw_dir: Path, log: Callable[[str], None]) -> Path | None:
