@@ -16,8 +16,8 @@ measures every row-level check on every row of every file in one scan per file k
 GX validates those measures, one row per transmission's file, so its verdict and Data Docs
 cover every row (regular expressions are RE2's there, Python's on published files). The
 published files are small and GX reads them with pandas (its SQL datasource fails on
-DuckDB). The GX context lives in the project's dbt target (`target/gx`), never in the
-user's home; analytics are off and nothing goes to the network.
+DuckDB). The GX context lives in the run's dbt target directory (`target/gx` by
+default), never in the user's home; analytics are off and nothing goes to the network.
 """
 
 from __future__ import annotations
