@@ -91,3 +91,27 @@ def test_the_run_stops_before_the_build_and_leaves_latest(clean, tmp_path, monke
     # Hidden entries are the run's lock file (iclsc.runs.lock), never a release.
     published = sorted(p.name for p in publish_dir.iterdir() if not p.name.startswith("."))
     assert published == ["20250101T000000Z", "latest"]
+
+
+def test_the_fast_count_is_the_csv_readers_or_defers_to_it(clean):
+    """The numpy count of quote-free files agrees with the CSV reader on every file of the
+    extract, and hands any file it cannot vouch for back to the reader."""
+    import csv
+
+    from iclsc.generate import contract
+
+    columns = contract.TRANSMISSION_FILES[contract.INTERVENTIONS_FILE]
+    for path in sorted(clean.glob(f"transmissions/*/{contract.INTERVENTIONS_FILE}")):
+        data = path.read_bytes()
+        with path.open(encoding="utf-8", newline="") as handle:
+            records = sum(1 for _ in csv.reader(handle)) - 1
+        assert preflight._quote_free_records(data, columns) == records
+        header, first, rest = data.split(b"\n", 2)
+        for broken in (
+            header + b"\n" + first + b",\n" + rest,  # an extra field
+            header + b"\n" + first + b"\n\n" + rest,  # an empty line
+            header + b"\n" + first.replace(b",", b'",', 1) + b"\n" + rest,  # a quote
+            data.rstrip(b"\n"),  # no line end at the end
+            header.replace(b"no_dossier", b"dossier") + b"\n" + first + b"\n" + rest,
+        ):
+            assert preflight._quote_free_records(broken, columns) is None

@@ -1,5 +1,6 @@
 """Great Expectations gates, independent of dbt: one suite per raw file kind, run by one
-checkpoint per transmission (each delivery is validated from its own files), and one suite
+checkpoint over every transmission's file of that kind (each delivery is judged on its own
+rows, and each failure names its transmission), and one suite
 per published CSV file; their Data Docs go into the release under `qualite/data-docs/`.
 
 Severity: an expectation with severity `critical` is an error and blocks publication (the
@@ -9,9 +10,14 @@ delivery-level: a row-level fault is quarantined by staging and only warns here,
 least half the rows of a file break a format (`mostly=0.5`), the delivery itself is wrong
 (a changed date format, shifted columns) and quarantining all of it would hide that.
 
-GX reads the files with pandas (its SQL datasource fails on DuckDB). The GX context lives
-in the project's dbt target (`target/gx`), never in the user's home; analytics are off and
-nothing goes to the network.
+Raw deliveries are too big for pandas (27 million interventions at full scale): DuckDB
+measures every row-level check on every row of every file in one scan per file kind
+(`measure_raw`: the share of the rows each check applies to that break it, per file), and
+GX validates those measures, one row per transmission's file, so its verdict and Data Docs
+cover every row (regular expressions are RE2's there, Python's on published files). The
+published files are small and GX reads them with pandas (its SQL datasource fails on
+DuckDB). The GX context lives in the run's dbt target directory (`target/gx` by
+default), never in the user's home; analytics are off and nothing goes to the network.
 """
 
 from __future__ import annotations
@@ -62,7 +68,11 @@ class Outcome:
 
 def context_dir() -> Path:
     """Where a run keeps the raw deliveries' Data Docs until the release copies them."""
-    return project_dir() / "target" / "gx"
+    from iclsc.pipeline import target_dir
+
+    # The run's own dbt target directory (DBT_TARGET_PATH): runs with their own target
+    # directories never share their validations.
+    return target_dir() / "gx"
 
 
 def _context(docs_dir: Path):
@@ -94,14 +104,68 @@ def _seed_codes(relative: str, column: str) -> list[str]:
         return sorted({row[column] for row in csv.DictReader(handle)})
 
 
-def _raw_expectations(name: str) -> list:
-    """The expectations of one raw file kind: each check twice, as an error when half the
-    rows break it, as a warning when any row does."""
-    import great_expectations.expectations as gxe
-    from great_expectations.expectations.metadata_types import FailureSeverity
+@dataclass(frozen=True)
+class RawCheck:
+    """One row-level expectation of a raw file kind, measured in SQL on every row.
 
-    columns = contract.TRANSMISSION_FILES[name]
-    row_checks: list[tuple[type, dict]] = []
+    `unexpected` is a DuckDB predicate on one row (the file's columns as text, an empty
+    field null) that is true when the row breaks the expectation; `applies` the rows it
+    judges (GX's column map expectations skip nulls, except the not-null one)."""
+
+    expectation: str  # the Great Expectations type it stands for
+    column: str  # the raw column, or the columns of a compound key joined by commas
+    unexpected: str
+    applies: str
+
+    @property
+    def name(self) -> str:
+        kind = self.expectation.removeprefix("expect_").removeprefix("column_values_to_")
+        kind = kind.removeprefix("compound_columns_to_")
+        return f"{self.column.replace(',', '__')}__{kind}"
+
+
+def _sql_text(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _not_null(column: str) -> RawCheck:
+    return RawCheck("expect_column_values_to_not_be_null", column, f"{column} is null", "true")
+
+
+def _regex(column: str, pattern: str) -> RawCheck:
+    return RawCheck(
+        "expect_column_values_to_match_regex",
+        column,
+        f"not regexp_matches({column}, {_sql_text(pattern)})",
+        f"{column} is not null",
+    )
+
+
+def _in_set(column: str, values) -> RawCheck:
+    listed = ", ".join(_sql_text(v) for v in values)
+    return RawCheck(
+        "expect_column_values_to_be_in_set",
+        column,
+        f"{column} not in ({listed})",
+        f"{column} is not null",
+    )
+
+
+def _unique(columns: list[str], expectation: str) -> RawCheck:
+    """A value (or combination) that occurs more than once in its file: every row that holds
+    it is unexpected, as GX counts it."""
+    key = ", ".join(columns)
+    return RawCheck(
+        expectation,
+        ",".join(columns),
+        f"count(*) over (partition by source_file, {key}) > 1",
+        " and ".join(f"{c} is not null" for c in columns),
+    )
+
+
+def raw_checks(name: str) -> tuple[list[RawCheck], list[RawCheck]]:
+    """The row-level expectations of one raw file kind: those checked twice (as an error
+    when half the rows break them, as a warning when any row does) and those only warned."""
     not_null = {
         contract.USAGERS_FILE: ["no_dossier", "date_naissance", "sexe", "code_clsc_residence"],
         contract.DEMANDES_FILE: ["no_demande", "no_dossier", "date_reception", "code_priorite"],
@@ -114,59 +178,84 @@ def _raw_expectations(name: str) -> list:
             "duree_minutes",
         ],
     }[name]
-    row_checks += [(gxe.ExpectColumnValuesToNotBeNull, {"column": c}) for c in not_null]
+    checks = [_not_null(c) for c in not_null]
+    warned: list[RawCheck] = []
     if name == contract.USAGERS_FILE:
-        row_checks += [
-            (gxe.ExpectColumnValuesToMatchRegex, {"column": "date_naissance", "regex": DATE}),
-            (gxe.ExpectColumnValuesToBeInSet, {"column": "sexe", "value_set": ["F", "M", "X"]}),
-            (
-                gxe.ExpectColumnValuesToMatchRegex,
-                {"column": "code_clsc_residence", "regex": r"^\d{5}$"},
-            ),
+        checks += [
+            _regex("date_naissance", DATE),
+            _in_set("sexe", ["F", "M", "X"]),
+            _regex("code_clsc_residence", r"^\d{5}$"),
         ]
     elif name == contract.DEMANDES_FILE:
-        row_checks += [
-            (gxe.ExpectColumnValuesToMatchRegex, {"column": "date_reception", "regex": DATE}),
-            (
-                gxe.ExpectColumnValuesToBeInSet,
-                {"column": "code_priorite", "value_set": ["P1", "P2", "P3", "P4"]},
-            ),
-            (gxe.ExpectColumnValuesToBeUnique, {"column": "no_demande"}),
+        checks += [
+            _regex("date_reception", DATE),
+            _in_set("code_priorite", ["P1", "P2", "P3", "P4"]),
+            _unique(["no_demande"], "expect_column_values_to_be_unique"),
         ]
     else:
-        programmes = _seed_codes("reference/ref_programmes.csv", "programme_code")
-        row_checks += [
-            (gxe.ExpectColumnValuesToMatchRegex, {"column": "date_intervention", "regex": DATE}),
-            (
-                gxe.ExpectColumnValuesToBeInSet,
-                {"column": "code_type", "value_set": list(contract.INTERVENTION_TYPES)},
+        checks += [
+            _regex("date_intervention", DATE),
+            _in_set("code_type", contract.INTERVENTION_TYPES),
+            _in_set(
+                "code_programme", _seed_codes("reference/ref_programmes.csv", "programme_code")
             ),
-            (
-                gxe.ExpectColumnValuesToBeInSet,
-                {"column": "code_programme", "value_set": programmes},
-            ),
-            (
-                gxe.ExpectColumnValuesToMatchRegex,
-                {"column": "duree_minutes", "regex": r"^[1-9]\d*$"},
-            ),
+            _regex("duree_minutes", r"^[1-9]\d*$"),
         ]
-    expectations = [
-        gxe.ExpectTableColumnsToMatchOrderedList(
-            column_list=list(columns), severity=FailureSeverity.CRITICAL
+        warned.append(
+            _unique(["no_intervention", "no_dossier"], "expect_compound_columns_to_be_unique")
         )
-    ]
-    for kind, arguments in row_checks:
-        expectations.append(
-            kind(**arguments, mostly=ERROR_MOSTLY, severity=FailureSeverity.CRITICAL)
-        )
-        expectations.append(kind(**arguments, severity=FailureSeverity.WARNING))
-    if name == contract.INTERVENTIONS_FILE:
-        expectations.append(
-            gxe.ExpectCompoundColumnsToBeUnique(
-                column_list=["no_intervention", "no_dossier"], severity=FailureSeverity.WARNING
-            )
-        )
-    return expectations
+    return checks, warned
+
+
+def measure_raw(raw_dir: Path, name: str) -> tuple[list[RawCheck], list[dict]]:
+    """Every row-level check of one file kind on every transmission's file, in one DuckDB
+    scan of all of them (27 million interventions at full scale: no pandas on them). One
+    dict per file: `transmission`, `rows`, `header` (its columns, as read) and, per check,
+    the percentage of the rows it applies to that break it (None when it applies to none)."""
+    import duckdb
+
+    checks, warned = raw_checks(name)
+    every = checks + warned
+    columns = contract.TRANSMISSION_FILES[name]
+    typed = ", ".join(f"{_sql_text(c)}: 'varchar'" for c in columns)
+    # Paths as DuckDB globs them (the preflight's fixed copy links unchanged files).
+    folder = Path(raw_dir).resolve() / contract.TRANSMISSIONS_DIR
+    pattern = str(folder / "*" / name)
+    flags = ",\n".join(
+        f"case when {c.applies} then 1 end as applies_{i},\n"
+        f"case when {c.applies} and ({c.unexpected}) then 1 end as breaks_{i}"
+        for i, c in enumerate(every)
+    )
+    sums = ",\n".join(f"count(applies_{i}), count(breaks_{i})" for i in range(len(every)))
+    query = f"""
+        with rows_read as (
+            select *, filename as source_file
+            from read_csv({_sql_text(pattern)}, header = true, delim = ',', quote = '"',
+                escape = '"', columns = {{{typed}}}, auto_detect = false, filename = true,
+                encoding = 'utf-8')
+        ),
+        flagged as (select source_file, {flags} from rows_read)
+        select source_file, count(*), {sums} from flagged group by source_file
+    """
+    connection = duckdb.connect()
+    try:
+        limit = os.environ.get("ICLSC_DUCKDB_MEMORY_LIMIT", "12GB")
+        connection.execute(f"set memory_limit = {_sql_text(limit)}")
+        measured = {row[0]: row[1:] for row in connection.execute(query).fetchall()}
+    finally:
+        connection.close()
+    files = []
+    for path in sorted(folder.glob(f"*/{name}")):
+        counts = measured.get(str(path))
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            header = handle.readline().rstrip("\r\n").split(",")
+        record = {"transmission": path.parent.name, "rows": counts[0] if counts else 0}
+        record["header"] = header
+        for i, check in enumerate(every):
+            applies, breaks = (counts[1 + 2 * i], counts[2 + 2 * i]) if counts else (0, 0)
+            record[check.name] = 100.0 * breaks / applies if applies else None
+        files.append(record)
+    return every, files
 
 
 def _suite(context, name: str, expectations: list):
@@ -231,24 +320,86 @@ def _run(context, name: str, suite, frame, run_name: str) -> list[Outcome]:
     return _outcomes(result, name)
 
 
+def _raw_suite_expectations(name: str) -> list:
+    """The suite of one raw file kind, over its measured files (one row per transmission):
+    every file has the contract's header; for each row-level check, the share of rows that
+    break it is at most half (an error otherwise: the delivery itself is wrong) and zero
+    (a warning otherwise: staging quarantines those rows)."""
+    import great_expectations.expectations as gxe
+    from great_expectations.expectations.metadata_types import FailureSeverity
+
+    checks, warned = raw_checks(name)
+    expectations = [
+        gxe.ExpectColumnValuesToBeInSet(
+            column="header",
+            value_set=[",".join(contract.TRANSMISSION_FILES[name])],
+            severity=FailureSeverity.CRITICAL,
+        )
+    ]
+    for check in checks:
+        expectations.append(
+            gxe.ExpectColumnValuesToBeBetween(
+                column=check.name,
+                min_value=0,
+                max_value=100 * (1 - ERROR_MOSTLY),
+                severity=FailureSeverity.CRITICAL,
+            )
+        )
+    for check in checks + warned:
+        expectations.append(
+            gxe.ExpectColumnValuesToBeBetween(
+                column=check.name, min_value=0, max_value=0, severity=FailureSeverity.WARNING
+            )
+        )
+    return expectations
+
+
 def validate_raw(raw_dir: Path, docs_dir: Path) -> list[Outcome]:
-    """Validates every transmission folder of a structurally sound extract (run check-raw
-    first): each of its three files against the suite of its kind, grouped by transmission;
-    builds the Data Docs into docs_dir and returns the failed expectations."""
+    """Validates every transmission of a structurally sound extract (run check-raw first).
+
+    The row-level checks are measured in SQL on every row of every file (measure_raw); Great
+    Expectations then validates those measures, one row per transmission's file, with one
+    checkpoint per file kind, and builds the Data Docs into docs_dir. Returns the failed
+    expectations, one per transmission's file and check, under the check's own expectation
+    type and column (what the rows broke), with the share of rows that broke it."""
+    import pandas as pd
+
     context = _context(docs_dir)
-    suites = {
-        name: _suite(context, f"livraison_{name.removesuffix('.csv')}", _raw_expectations(name))
-        for name in contract.TRANSMISSION_FILES
-    }
     outcomes = []
-    folders = sorted(p.name for p in (Path(raw_dir) / contract.TRANSMISSIONS_DIR).iterdir())
-    for transmission_id in folders:
-        for name, columns in contract.TRANSMISSION_FILES.items():
-            relative = f"{contract.TRANSMISSIONS_DIR}/{transmission_id}/{name}"
-            frame = read_frame(Path(raw_dir) / relative, list(columns))
-            # GX names may not hold a slash.
-            label = f"{transmission_id}.{name.removesuffix('.csv')}"
-            outcomes += _run(context, label, suites[name], frame, transmission_id)
+    for name in contract.TRANSMISSION_FILES:
+        kind = name.removesuffix(".csv")
+        every, files = measure_raw(raw_dir, name)
+        frame = pd.DataFrame(
+            [{**f, "header": ",".join(f["header"])} for f in files],
+            columns=["transmission", "rows", "header", *[c.name for c in every]],
+        )
+        for check in every:
+            frame[check.name] = frame[check.name].astype("float64")
+        suite = _suite(context, f"livraison_{kind}", _raw_suite_expectations(name))
+        by_name = {c.name: c for c in every}
+        for outcome in _run(context, f"livraison_{kind}", suite, frame, "livraisons"):
+            check = by_name.get(outcome.column)
+            for row in frame.itertuples(index=False):
+                row = row._asdict()
+                value = row[outcome.column]
+                limit = 100 * (1 - ERROR_MOSTLY) if outcome.is_error else 0
+                if outcome.column == "header":
+                    if value == ",".join(contract.TRANSMISSION_FILES[name]):
+                        continue
+                    failed = "expect_table_columns_to_match_ordered_list"
+                elif pd.isna(value) or value <= limit:
+                    continue
+                else:
+                    failed = check.expectation
+                outcomes.append(
+                    Outcome(
+                        validation=f"{row['transmission']}.{kind}",
+                        expectation=failed,
+                        column=None if outcome.column == "header" else check.column,
+                        severity=outcome.severity,
+                        unexpected_percent=None if outcome.column == "header" else value,
+                    )
+                )
     context.build_data_docs()
     return outcomes
 

@@ -125,29 +125,43 @@ def check_file(
         return
     if has_bom:
         findings.append(Finding(FIXED, relative, "UTF-8 byte order mark removed"))
-    if b"\r\n" in data:
+    has_crlf = b"\r\n" in data
+    if has_crlf:
         findings.append(Finding(FIXED, relative, "CRLF line ends converted to LF"))
-    text = normalize(data).decode("utf-8")
-    if "\r" in text:
-        offset = normalize(data).index(b"\r")
+    # Each pass over the bytes counts at full scale (2.5 GB): normalise only what needs it,
+    # and look for a line end or a carriage return in the bytes (neither byte occurs
+    # inside a UTF-8 multibyte character), not in a decoded copy.
+    clean = normalize(data) if has_bom or has_crlf else data
+    if b"\r" in clean:
+        offset = clean.index(b"\r")
         report.findings.append(
             Finding(
                 ERROR,
                 relative,
                 "carriage return outside a CRLF line end",
-                _line_of(normalize(data), offset),
+                _line_of(clean, offset),
             )
         )
         return
-    if not text.endswith("\n"):
+    if not clean.endswith(b"\n"):
         findings.append(
             Finding(
                 ERROR,
                 relative,
                 "the last line has no line end: the file looks truncated",
-                text.count("\n") + 1,
+                clean.count(b"\n") + 1,
             )
         )
+    fast = _quote_free_records(clean, columns)
+    if fast is not None:
+        if require_records and fast == 0:
+            findings.append(Finding(ERROR, relative, "file has a header but no record"))
+        report.findings.extend(findings)
+        report.records[relative] = fast
+        if has_bom or has_crlf:
+            report.fixed_files.add(relative)
+        return
+    text = clean.decode("utf-8")
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
         header = next(reader, None)
@@ -189,8 +203,34 @@ def check_file(
         findings.append(Finding(ERROR, relative, "file has a header but no record"))
     report.findings.extend(findings)
     report.records[relative] = records
-    if has_bom or b"\r\n" in data:
+    if has_bom or has_crlf:
         report.fixed_files.add(relative)
+
+
+def _quote_free_records(data: bytes, columns: tuple[str, ...]) -> int | None:
+    """The record count of a well-formed file without any quote character, found with numpy
+    several times faster than with the CSV reader (the full extract has 35 million records).
+    Without a quote, the CSV reader splits a record on every comma and a line on every line
+    end, so a file whose separators after the header are, line after line, exactly the
+    header's commas then a line end holds that many records of the right field count, as
+    the reader would count them. None for anything else (a quote or a NUL byte, another
+    header, a line with another field count, an empty line, no line end at the end): the
+    CSV reader then checks the file and names what is wrong."""
+    import numpy as np
+
+    if b'"' in data or b"\0" in data:
+        return None
+    end_of_header = data.find(b"\n")
+    if end_of_header < 0 or data[:end_of_header].decode("utf-8").split(",") != list(columns):
+        return None
+    body = np.frombuffer(data, dtype=np.uint8)[end_of_header + 1 :]
+    separators = body[(body == ord(",")) | (body == ord("\n"))]
+    if separators.size % len(columns):
+        return None
+    lines = separators.reshape(-1, len(columns))
+    if (lines[:, -1] != ord("\n")).any() or (lines[:, :-1] != ord(",")).any():
+        return None
+    return int(lines.shape[0])
 
 
 def _header_problem(header: list[str], columns: tuple[str, ...]) -> str | None:
@@ -297,17 +337,19 @@ def prepare(report: Report, work_dir: Path) -> Path:
 
 
 def prepared_dir() -> Path:
-    """Where a run keeps the fixed copies: inside the project's dbt target, replaced each run."""
-    from iclsc import project_dir
+    """Where a run keeps the fixed copies: inside the run's dbt target directory
+    (DBT_TARGET_PATH, default target/), replaced each run, so that runs with their own
+    target directories never share it."""
+    from iclsc.pipeline import target_dir
 
-    return project_dir() / "target" / "raw-prepared"
+    return target_dir() / "raw-prepared"
 
 
 def report_path() -> Path:
     """Where a run leaves its preflight counts for the release to reconcile."""
-    from iclsc import project_dir
+    from iclsc.pipeline import target_dir
 
-    return project_dir() / "target" / "preflight.json"
+    return target_dir() / "preflight.json"
 
 
 def preflight_for_run(raw_dir: Path, log: Callable[[str], None]) -> Path | None:

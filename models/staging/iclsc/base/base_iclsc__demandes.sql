@@ -54,15 +54,42 @@ typed as (
     from source
 ),
 
-keyed as (
+established as (
     select
         typed.*,
-        transmissions.establishment_code,
-        {{ pseudonymize("transmissions.establishment_code || ':' || typed.file_number") }}
-            as user_file_id
+        transmissions.establishment_code
     from typed
     left join transmissions
         on typed.transmission_id = transmissions.transmission_id
+),
+
+user_files as (
+    -- One HMAC per distinct file of an establishment, not per row: a file recurs in many
+    -- rows and HMAC-SHA256 costs more than the join (a null part gives no pseudonym, as
+    -- pseudonymize gives null on null input).
+    select
+        file_numbers.establishment_code,
+        file_numbers.file_number,
+        {{ pseudonymize("file_numbers.establishment_code || ':' || file_numbers.file_number") }}
+            as user_file_id
+    from (
+        select distinct
+            establishment_code,
+            file_number
+        from established
+        where establishment_code is not null and file_number is not null
+    ) as file_numbers
+),
+
+keyed as (
+    select
+        established.*,
+        user_files.user_file_id
+    from established
+    left join user_files
+        on
+            established.establishment_code = user_files.establishment_code
+            and established.file_number = user_files.file_number
 ),
 
 checked as (

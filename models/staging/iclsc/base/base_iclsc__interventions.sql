@@ -113,15 +113,42 @@ typed as (
     from source
 ),
 
-keyed as (
+established as (
     select
         typed.*,
-        transmissions.establishment_code,
-        {{ pseudonymize("transmissions.establishment_code || ':' || typed.file_number") }}
-            as user_file_id
+        transmissions.establishment_code
     from typed
     left join transmissions
         on typed.transmission_id = transmissions.transmission_id
+),
+
+user_files as (
+    -- One HMAC per distinct file of an establishment, not per row: a file recurs in many
+    -- rows and HMAC-SHA256 costs more than the join (a null part gives no pseudonym, as
+    -- pseudonymize gives null on null input).
+    select
+        file_numbers.establishment_code,
+        file_numbers.file_number,
+        {{ pseudonymize("file_numbers.establishment_code || ':' || file_numbers.file_number") }}
+            as user_file_id
+    from (
+        select distinct
+            establishment_code,
+            file_number
+        from established
+        where establishment_code is not null and file_number is not null
+    ) as file_numbers
+),
+
+keyed as (
+    select
+        established.*,
+        user_files.user_file_id
+    from established
+    left join user_files
+        on
+            established.establishment_code = user_files.establishment_code
+            and established.file_number = user_files.file_number
 ),
 
 checked as (
@@ -236,6 +263,34 @@ group_checked as (
     from grouped
 ),
 
+providers as (
+    -- One HMAC per distinct provider of an establishment, not per row (see user_files).
+    select
+        provider_numbers.establishment_code,
+        provider_numbers.provider_number,
+        {{ pseudonymize(
+            "'intervenant:' || provider_numbers.establishment_code || ':' || provider_numbers.provider_number"
+        ) }} as provider_id
+    from (
+        select distinct
+            establishment_code,
+            provider_number
+        from established
+        where establishment_code is not null and provider_number is not null
+    ) as provider_numbers
+),
+
+with_providers as (
+    select
+        group_checked.*,
+        providers.provider_id
+    from group_checked
+    left join providers
+        on
+            group_checked.establishment_code = providers.establishment_code
+            and group_checked.provider_number = providers.provider_number
+),
+
 final as (
     select
         transmission_id,
@@ -256,8 +311,7 @@ final as (
         raison_code,
         acte_code,
         provider_category_code,
-        {{ pseudonymize("'intervenant:' || establishment_code || ':' || provider_number") }}
-            as provider_id,
+        provider_id,
         duration_minutes,
         age_at_event,
         sex,
@@ -275,7 +329,7 @@ final as (
             'reason', 'is_known_transmission', 'is_latest_transmission', 'failed_column',
             'failed_reason', 'duplicate_rank', 'exact_rank', 'no_intervention, no_dossier'
         ) }} as quarantine_reason
-    from group_checked
+    from with_providers
 )
 
 select * from final

@@ -85,17 +85,63 @@ ranked as (
     from checked
 ),
 
+user_files as (
+    -- One HMAC per distinct file of an establishment and per distinct NAM, not per row: a
+    -- user recurs in every period's file and HMAC-SHA256 costs more than the join (a null
+    -- part gives no pseudonym, as pseudonymize gives null on null input).
+    select
+        file_numbers.establishment_code,
+        file_numbers.file_number,
+        {{ pseudonymize("file_numbers.establishment_code || ':' || file_numbers.file_number") }}
+            as user_file_id,
+        {{ pseudonymize("'dossier:' || file_numbers.establishment_code || ':' || file_numbers.file_number") }}
+            as file_person_id
+    from (
+        select distinct
+            establishment_code,
+            file_number
+        from checked
+        where establishment_code is not null and file_number is not null
+    ) as file_numbers
+),
+
+nams as (
+    select
+        distinct_nams.nam,
+        {{ pseudonymize('distinct_nams.nam') }} as nam_person_id
+    from (
+        select distinct nam
+        from checked
+        where {{ regex_full_match('nam', '[A-Z]{4}[0-9]{8}') }}
+    ) as distinct_nams
+),
+
+pseudonymized as (
+    select
+        ranked.*,
+        user_files.user_file_id,
+        user_files.file_person_id,
+        nams.nam_person_id
+    from ranked
+    left join user_files
+        on
+            ranked.establishment_code = user_files.establishment_code
+            and ranked.file_number = user_files.file_number
+    left join nams
+        on ranked.nam = nams.nam
+),
+
 final as (
     select
         transmission_id,
         establishment_code,
         fiscal_year,
         period,
-        {{ pseudonymize("establishment_code || ':' || file_number") }} as user_file_id,
+        user_file_id,
         case
             when {{ regex_full_match('nam', '[A-Z]{4}[0-9]{8}') }}
-                then {{ pseudonymize('nam') }}
-            else {{ pseudonymize("'dossier:' || establishment_code || ':' || file_number") }}
+                then nam_person_id
+            else file_person_id
         end as person_id,
         coalesce({{ regex_full_match('nam', '[A-Z]{4}[0-9]{8}') }}, false) as is_nam_linked,
         birth_date,
@@ -114,7 +160,7 @@ final as (
             'reason', 'is_known_transmission', 'is_latest_transmission', 'quarantine_column',
             'quarantine_reason', 'duplicate_rank', 'exact_rank', 'no_dossier'
         ) }} as quarantine_reason
-    from ranked
+    from pseudonymized
 )
 
 select * from final
