@@ -134,8 +134,9 @@
             ~ cells ~ ": it runs its rounds as separate statements") }}
     {%- endif -%}
     {#- Temporary views live in the session that builds the model; the name keeps two
-        models built at the same time apart. -#}
-    {%- set prefix = 'iclsc_suppression_' ~ model.name -%}
+        models built at the same time apart, and two suppressions of one model (a closed
+        and an open year) too. -#}
+    {%- set prefix = 'iclsc_suppression_' ~ model.name ~ '_' ~ local_md5(cells)[:8] -%}
     {%- set ns = namespace(last=0, suppressed=none, done=false) -%}
     {#- The rounds run when the model is built; compiling it (dbt compile, docs generate)
         only shows the final select. -#}
