@@ -134,17 +134,28 @@
             ~ cells ~ ": it runs its rounds as separate statements") }}
     {%- endif -%}
     {#- Temporary views live in the session that builds the model; the name keeps two
-        models built at the same time apart. -#}
-    {%- set prefix = 'iclsc_suppression_' ~ model.name -%}
+        models built at the same time apart, and two suppressions of one model (a closed
+        and an open year) too. -#}
+    {%- set prefix = 'iclsc_suppression_' ~ model.name ~ '_' ~ local_md5(cells)[:8] -%}
     {%- set ns = namespace(last=0, suppressed=none, done=false) -%}
     {#- The rounds run when the model is built; compiling it (dbt compile, docs generate)
         only shows the final select. -#}
     {%- if execute and flags.WHICH in ('build', 'run') -%}
+        {#- The cells go to a table first: a cached view keeps the plan it was made from, so
+            every round would carry the cells' whole statement (twenty times over, through
+            the relations) until Spark runs out of memory on the services universe. The
+            table stays beside the model until its next build replaces it. -#}
+        {%- set input_table = this.incorporate(
+            path={'identifier': this.identifier ~ '__suppression_' ~ by | join('_')}) -%}
+        {%- do run_query('drop table if exists ' ~ input_table) -%}
+        {%- do run_query(
+            'create table ' ~ input_table ~ ' as select * from (' ~ cells ~ ') as suppression_input'
+        ) -%}
         {%- do run_query(
             'cache table ' ~ prefix ~ '_keys as select '
             ~ iclsc.cell_id(keys) ~ ' as cell_id, '
             ~ keys | join(', ') ~ ', is_primary_suppressed, persons '
-            ~ 'from (' ~ cells ~ ') as suppression_input'
+            ~ 'from ' ~ input_table
         ) -%}
         {%- do run_query(
             'cache table ' ~ prefix ~ '_membership as '

@@ -4,6 +4,9 @@
     DuckDB, PostgreSQL and Spark. Fails with each case whose answer is wrong. -#}
 {#- A NAM-shaped text, built in SQL: the project's files must hold no NAM-like value. -#}
 {%- set nam_like = "concat('ABCD', '12345678')" -%}
+{#- rounded_ratio (the catalogue's rates, hours and shares): 201/200 = 1.005 is a tie in
+    decimal but just under one as a double; 45 x 1000 / 9000001 = 0.0049999994... is just
+    under a tie, which a division kept to 6 decimals would round up to one. -#}
 {%- set cases = [
     ('date: not a calendar day', try_parse("'2025-02-30'", 'date') ~ ' is null'),
     ('date: leap day', try_parse("'2024-02-29'", 'date') ~ " = cast('2024-02-29' as date)"),
@@ -32,6 +35,10 @@
     ('round_ratio: hours', round_ratio('125', '60', 2) ~ ' = 2.08'),
     ('round_ratio: half up', round_ratio('1', '8', 2) ~ ' = 0.13'),
     ('round_ratio: zero denominator', round_ratio('1', '0', 2) ~ ' is null'),
+    ('rounded_ratio: hours', rounded_ratio('125', '60', 1, 2) ~ ' = 2.08'),
+    ('rounded_ratio: decimal tie', rounded_ratio('201', '200', 1, 2) ~ ' = 1.01'),
+    ('rounded_ratio: just under a tie', rounded_ratio('45', '9000001', 1000, 2) ~ ' = 0.00'),
+    ('rounded_ratio: zero denominator', rounded_ratio('1', '0', 1000, 2) ~ ' is null'),
 ] -%}
 
 with
@@ -58,10 +65,28 @@ percentiles as (
     ) as sample
 ),
 
+percentile_macro as (
+    {#- the macro the access marts use: the lower middle value of an even count -#}
+    select
+        'percentile_disc macro: lower middle value' as case_name,
+        {{ iclsc.percentile_disc('sample.observed', 0.5) }} = 1 as is_right
+    from (
+        select 0 as observed
+        union all
+        select 1 as observed
+        union all
+        select 2 as observed
+        union all
+        select 3 as observed
+    ) as sample
+),
+
 final as (
     select * from results
     union all
     select * from percentiles
+    union all
+    select * from percentile_macro
 )
 
 select * from final

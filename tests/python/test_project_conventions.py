@@ -113,3 +113,19 @@ def test_identifier_columns_are_marked_sensitive(manifest):
         if name in identifiers and not (column.get("meta") or {}).get("sensitive")
     ]
     assert unmarked == []
+
+
+# PostgreSQL's identifiers: dbt names a unit test's relation after the test, and a longer
+# name stops the unit test there with "Relation name ... is longer than 63 characters".
+POSTGRES_MAX_IDENTIFIER = 63
+
+
+def test_unit_test_names_fit_postgres_identifiers(manifest):
+    unit_tests = list(manifest.get("unit_tests", {}).values())
+    assert unit_tests, "the manifest holds no unit test"
+    too_long = [
+        unit_test["name"]
+        for unit_test in unit_tests
+        if len(unit_test["name"]) > POSTGRES_MAX_IDENTIFIER
+    ]
+    assert too_long == []

@@ -16,59 +16,64 @@
 {% set same_keys = same_keys | join('\n            and ') %}
 {% set within_target_percent = rounded_ratio('flagged.served_within_target', 'flagged.requests_served', 100, 1) %}
 
+{#- The publishable cells with their primary flag, as one statement: complementary
+    suppression takes its cells so (on Spark it runs its rounds as separate statements,
+    which cannot read this model's CTEs). -#}
+{% set flagged_cells %}
+    with
+
+    cells as (
+        select * from {{ ref('access_cells') }}
+    ),
+
+    partitions as (
+        select * from {{ ref('int_partitions') }}
+    ),
+
+    fiscal_years as (
+        select
+            fiscal_year,
+            is_closed as is_fiscal_year_closed
+        from partitions
+        where period_code = '{{ total }}'
+    ),
+
+    current_cells as (
+        {# only cells counted on the current data of a closed partition #}
+        select
+            cells.*,
+            fiscal_years.is_fiscal_year_closed
+        from cells
+        inner join partitions
+            on
+                cells.fiscal_year = partitions.fiscal_year
+                and cells.period_code = partitions.period_code
+                and cells.source_fingerprint = partitions.history_fingerprint
+        inner join fiscal_years
+            on cells.fiscal_year = fiscal_years.fiscal_year
+        where partitions.is_closed
+    ),
+
+    flagged as (
+        select
+            *,
+            (
+                {{ is_primary_suppressed('persons', 'providers') }}
+                or {{ is_primary_suppressed('served_persons', 'providers') }}
+                or {{ is_primary_suppressed('waiting_persons', 'providers') }}
+            ) as is_primary_suppressed
+        from current_cells
+    )
+
+    select * from flagged
+{% endset %}
+{% set closed_years = 'select * from (' ~ flagged_cells | trim ~ ') as flagged where is_fiscal_year_closed' %}
+{% set open_years = 'select * from (' ~ flagged_cells | trim ~ ') as flagged where not is_fiscal_year_closed' %}
+
 with
 
-cells as (
-    select * from {{ ref('access_cells') }}
-),
-
-partitions as (
-    select * from {{ ref('int_partitions') }}
-),
-
-fiscal_years as (
-    select
-        fiscal_year,
-        is_closed as is_fiscal_year_closed
-    from partitions
-    where period_code = '{{ total }}'
-),
-
-current_cells as (
-    {# only cells counted on the current data of a closed partition #}
-    select
-        cells.*,
-        fiscal_years.is_fiscal_year_closed
-    from cells
-    inner join partitions
-        on
-            cells.fiscal_year = partitions.fiscal_year
-            and cells.period_code = partitions.period_code
-            and cells.source_fingerprint = partitions.history_fingerprint
-    inner join fiscal_years
-        on cells.fiscal_year = fiscal_years.fiscal_year
-    where partitions.is_closed
-),
-
 flagged as (
-    select
-        *,
-        (
-            {{ is_primary_suppressed('persons', 'providers') }}
-            or {{ is_primary_suppressed('served_persons', 'providers') }}
-            or {{ is_primary_suppressed('waiting_persons', 'providers') }}
-        ) as is_primary_suppressed
-    from current_cells
-),
-
-closed_years as (
-    select * from flagged
-    where is_fiscal_year_closed
-),
-
-open_years as (
-    select * from flagged
-    where not is_fiscal_year_closed
+    {{ flagged_cells | trim }}
 ),
 
 suppressed as (
@@ -81,7 +86,7 @@ suppressed as (
         is_suppressed
     from (
         {{ complementary_suppression(
-            'closed_years',
+            closed_years,
             ['fiscal_year'],
             [territory, ['centre_activites_code'], ['priority_code'], ['period_code']],
         ) }}
@@ -97,7 +102,7 @@ suppressed as (
         is_suppressed
     from (
         {{ complementary_suppression(
-            'open_years',
+            open_years,
             ['fiscal_year', 'period_code'],
             [territory, ['centre_activites_code'], ['priority_code']],
         ) }}

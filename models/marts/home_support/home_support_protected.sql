@@ -5,39 +5,52 @@
 {% for key in keys %}{% do same_keys.append('flagged.' ~ key ~ ' = suppressed.' ~ key) %}{% endfor %}
 {% set same_keys = same_keys | join('\n            and ') %}
 
+{#- The publishable cells with their primary flag, as one statement: complementary
+    suppression takes its cells so (on Spark it runs its rounds as separate statements,
+    which cannot read this model's CTEs). -#}
+{% set flagged_cells %}
+    with
+
+    cells as (
+        select * from {{ ref('home_support_cells') }}
+    ),
+
+    partitions as (
+        select * from {{ ref('int_partitions') }}
+    ),
+
+    current_cells as (
+        {# only cells counted on the current data of a closed year #}
+        select cells.*
+        from cells
+        inner join partitions
+            on
+                cells.fiscal_year = partitions.fiscal_year
+                and cells.period_code = partitions.period_code
+                and cells.source_fingerprint = partitions.cumulative_fingerprint
+        where partitions.is_closed
+    ),
+
+    flagged as (
+        select
+            *,
+            {{ is_primary_suppressed('persons', 'providers') }} as is_primary_suppressed
+        from current_cells
+    )
+
+    select * from flagged
+{% endset %}
+
 with
 
-cells as (
-    select * from {{ ref('home_support_cells') }}
-),
-
-partitions as (
-    select * from {{ ref('int_partitions') }}
-),
-
-current_cells as (
-    {# only cells counted on the current data of a closed year #}
-    select cells.*
-    from cells
-    inner join partitions
-        on
-            cells.fiscal_year = partitions.fiscal_year
-            and cells.period_code = partitions.period_code
-            and cells.source_fingerprint = partitions.cumulative_fingerprint
-    where partitions.is_closed
-),
-
 flagged as (
-    select
-        *,
-        {{ is_primary_suppressed('persons', 'providers') }} as is_primary_suppressed
-    from current_cells
+    {{ flagged_cells | trim }}
 ),
 
 suppressed as (
     select * from (
         {{ complementary_suppression(
-            'flagged',
+            flagged_cells,
             ['fiscal_year'],
             [['residence_rss_code'], ['lieu_code'], ['mode_code']],
         ) }}

@@ -22,14 +22,110 @@
 {% for key in keys %}{% do same_keys.append('flagged.' ~ key ~ ' = suppressed.' ~ key) %}{% endfor %}
 {% set same_keys = same_keys | join('\n            and ') %}
 
+{#- The publishable cells with their primary flag, as one statement: complementary
+    suppression takes its cells so (on Spark it runs its rounds as separate statements,
+    which cannot read this model's CTEs). -#}
+{% set flagged_cells %}
+    with
+
+    residence_cells as (
+        select * from {{ ref('services_residence_cells') }}
+    ),
+
+    installation_cells as (
+        select * from {{ ref('services_installation_cells') }}
+    ),
+
+    partitions as (
+        select * from {{ ref('int_partitions') }}
+    ),
+
+    fiscal_years as (
+        select
+            fiscal_year,
+            is_closed as is_fiscal_year_closed
+        from partitions
+        where period_code = '{{ total }}'
+    ),
+
+    cells as (
+        select
+            fiscal_year,
+            period_code,
+            residence_rss_code,
+            residence_rls_code,
+            '{{ total }}' as installation_rss_code,
+            '{{ total }}' as installation_rls_code,
+            '{{ total }}' as installation_clsc_code,
+            programme_code,
+            age_group,
+            sex,
+            mode_code,
+            persons,
+            providers,
+            interventions,
+            minutes,
+            source_fingerprint
+        from residence_cells
+
+        union all
+
+        {# the cells at the Québec total of the installation are those of the residence mart
+           (a test checks they count the same) #}
+        select
+            fiscal_year,
+            period_code,
+            '{{ total }}' as residence_rss_code,
+            '{{ total }}' as residence_rls_code,
+            installation_rss_code,
+            installation_rls_code,
+            installation_clsc_code,
+            programme_code,
+            '{{ total }}' as age_group,
+            '{{ total }}' as sex,
+            '{{ total }}' as mode_code,
+            persons,
+            providers,
+            interventions,
+            minutes,
+            source_fingerprint
+        from installation_cells
+        where installation_rss_code != '{{ total }}'
+    ),
+
+    current_cells as (
+        {# only cells counted on the current data of a closed partition: a partition reopened
+           by a later transmission, or not yet recounted, never gets through #}
+        select
+            cells.*,
+            fiscal_years.is_fiscal_year_closed
+        from cells
+        inner join partitions
+            on
+                cells.fiscal_year = partitions.fiscal_year
+                and cells.period_code = partitions.period_code
+                and cells.source_fingerprint = partitions.cumulative_fingerprint
+        inner join fiscal_years
+            on cells.fiscal_year = fiscal_years.fiscal_year
+        where partitions.is_closed
+    ),
+
+    flagged as (
+        select
+            *,
+            {{ is_primary_suppressed('persons', 'providers') }} as is_primary_suppressed
+        from current_cells
+    )
+
+    select * from flagged
+{% endset %}
+{% set closed_years = 'select * from (' ~ flagged_cells | trim ~ ') as flagged where is_fiscal_year_closed' %}
+{% set open_years = 'select * from (' ~ flagged_cells | trim ~ ') as flagged where not is_fiscal_year_closed' %}
+
 with
 
-residence_cells as (
-    select * from {{ ref('services_residence_cells') }}
-),
-
-installation_cells as (
-    select * from {{ ref('services_installation_cells') }}
+flagged as (
+    {{ flagged_cells | trim }}
 ),
 
 partitions as (
@@ -48,85 +144,6 @@ fiscal_years as (
     where period_code = '{{ total }}'
 ),
 
-cells as (
-    select
-        fiscal_year,
-        period_code,
-        residence_rss_code,
-        residence_rls_code,
-        '{{ total }}' as installation_rss_code,
-        '{{ total }}' as installation_rls_code,
-        '{{ total }}' as installation_clsc_code,
-        programme_code,
-        age_group,
-        sex,
-        mode_code,
-        persons,
-        providers,
-        interventions,
-        minutes,
-        source_fingerprint
-    from residence_cells
-
-    union all
-
-    {# the cells at the Québec total of the installation are those of the residence mart
-       (a test checks they count the same) #}
-    select
-        fiscal_year,
-        period_code,
-        '{{ total }}' as residence_rss_code,
-        '{{ total }}' as residence_rls_code,
-        installation_rss_code,
-        installation_rls_code,
-        installation_clsc_code,
-        programme_code,
-        '{{ total }}' as age_group,
-        '{{ total }}' as sex,
-        '{{ total }}' as mode_code,
-        persons,
-        providers,
-        interventions,
-        minutes,
-        source_fingerprint
-    from installation_cells
-    where installation_rss_code != '{{ total }}'
-),
-
-current_cells as (
-    {# only cells counted on the current data of a closed partition: a partition reopened
-       by a later transmission, or not yet recounted, never gets through #}
-    select
-        cells.*,
-        fiscal_years.is_fiscal_year_closed
-    from cells
-    inner join partitions
-        on
-            cells.fiscal_year = partitions.fiscal_year
-            and cells.period_code = partitions.period_code
-            and cells.source_fingerprint = partitions.cumulative_fingerprint
-    inner join fiscal_years
-        on cells.fiscal_year = fiscal_years.fiscal_year
-    where partitions.is_closed
-),
-
-flagged as (
-    select
-        *,
-        {{ is_primary_suppressed('persons', 'providers') }} as is_primary_suppressed
-    from current_cells
-),
-
-closed_years as (
-    select * from flagged
-    where is_fiscal_year_closed
-),
-
-open_years as (
-    select * from flagged
-    where not is_fiscal_year_closed
-),
-
 suppressed as (
     {# union by name: the two passes list their key columns in different orders #}
     select
@@ -137,7 +154,7 @@ suppressed as (
         is_suppressed
     from (
         {{ complementary_suppression(
-            'closed_years',
+            closed_years,
             ['fiscal_year'],
             [residence, installation, ['programme_code'], ['age_group'], ['sex'], ['period_code'], ['mode_code']],
         ) }}
@@ -153,7 +170,7 @@ suppressed as (
         is_suppressed
     from (
         {{ complementary_suppression(
-            'open_years',
+            open_years,
             ['fiscal_year', 'period_code'],
             [residence, installation, ['programme_code'], ['age_group'], ['sex'], ['mode_code']],
         ) }}
