@@ -364,9 +364,7 @@ def certify(
             result.kind[v] = "pinned"
         elif threshold is not None and exact_high[v] and seen_high[v] < threshold and minimum >= 1:
             result.exposed[v] = True
-            result.reason[v] = (
-                f"between {int(minimum)} and {int(seen_high[v])}, below {threshold}"
-            )
+            result.reason[v] = f"between {int(minimum)} and {int(seen_high[v])}, below {threshold}"
             result.kind[v] = "threshold"
         elif not (exact_high[v] and exact_low[v]):
             # Neither proved safe nor exposed (an integer program stopped early): not safe.
