@@ -5,18 +5,15 @@
    - cells: relation with the key columns
    - by: columns without margins (each value is a separate table)
    - hierarchies: dimension columns, coarse to fine within each hierarchy
-   - additive: the hierarchies along which distinct persons add up (a person is in one
-     member only: territory of residence, age, sex); none means all of them
    A margin whose hierarchy has no finer level in the table has no relation, and cells
    whose margin is not in the table form none either (nothing to subtract from: the
    periods of a year whose annual total is not published).
-   Returns cell_id, relation_id, is_total, is_additive. #}
-{% macro suppression_relations(cells, by, hierarchies, additive=none) %}
+   Returns cell_id, relation_id, is_total. #}
+{% macro suppression_relations(cells, by, hierarchies) %}
     select
         cell_id,
         relation_id,
-        is_total,
-        is_additive
+        is_total
     from (
         select
             relation_rows.*,
@@ -31,7 +28,6 @@
     {%- set keys = by + (hierarchies | sum(start=[])) -%}
     {%- for hierarchy in hierarchies %}
         {%- set hierarchy_index = loop.index %}
-        {%- set is_additive = 'true' if additive is none or hierarchy in additive else 'false' %}
         {#- a cell at depth d (its first d columns are detailed) is a member of the relation
             of the cell with column d set to the total -#}
         {%- for depth in range(1, hierarchy | length + 1) %}
@@ -40,8 +36,7 @@
             {{ iclsc.cell_id(keys) }} as cell_id,
             concat_ws('|'{% for column in keys %}, {% if column == collapsed %}'{{ total }}'{% else %}cast({{ column }} as {{ dbt.type_string() }}){% endif %}{% endfor %})
             || '#{{ hierarchy_index }}' as relation_id,
-            false as is_total,
-            {{ is_additive }} as is_additive
+            false as is_total
         from {{ cells }}
         where
             {%- for column in hierarchy %}
@@ -53,8 +48,7 @@
         select
             {{ iclsc.cell_id(keys) }} as cell_id,
             {{ iclsc.cell_id(keys) }} || '#{{ hierarchy_index }}' as relation_id,
-            true as is_total,
-            {{ is_additive }} as is_additive
+            true as is_total
         from {{ cells }}
         where {{ hierarchy[-1] }} = '{{ total }}'
         {% if not loop.last %}union all{% endif %}
