@@ -23,6 +23,7 @@ import json
 import os
 import shlex
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -150,10 +151,44 @@ def postgres_env():
     )
     assert started.returncode == 0, f"could not start PostgreSQL: {started.stderr}"
     env = dict(assignment.split("=", 1) for assignment in shlex.split(started.stdout)[1:])
+
+    def interrupt(signum, frame):
+        # SIGTERM (a CI timeout, a kill) would end pytest without teardown, leaving the
+        # server running: as an interruption, the child in progress is stopped (child)
+        # and the server below.
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
     try:
         yield env
     finally:
         subprocess.run([str(script), "stop", directory], check=False)
+        signal.signal(signal.SIGTERM, previous)
+
+
+def child(arguments: list[str], env: dict[str, str], stdin: str | None = None):
+    """A child process of the tier, run to its end; if the test is interrupted, stopped with
+    SIGTERM (the pipeline then stops its own dbt and Spark cleanly), killed only if it has
+    not stopped within a minute."""
+    with subprocess.Popen(
+        arguments,
+        env=env,
+        cwd=project_dir(),
+        stdin=subprocess.PIPE if stdin is not None else None,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as process:
+        try:
+            stdout, stderr = process.communicate(stdin)
+        except BaseException:
+            process.terminate()
+            try:
+                process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                process.kill()
+            raise
+    return subprocess.CompletedProcess(arguments, process.returncode, stdout, stderr)
 
 
 def engine_env(target: str, work: Path, postgres: dict[str, str]) -> dict[str, str]:
@@ -187,15 +222,7 @@ def read_rows(env: dict[str, str], queries: dict[str, str]) -> dict[str, list[st
         "                                   for row in warehouse.query(sql)[1])\n"
         "                      for name, sql in queries.items()}))\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", reader],
-        input=json.dumps(queries),
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=project_dir(),
-        check=False,
-    )
+    done = child([sys.executable, "-c", reader], env, stdin=json.dumps(queries))
     assert done.returncode == 0, done.stderr[-3000:]
     return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -240,14 +267,7 @@ def export_rows(env: dict[str, str]) -> dict[str, list[str]]:
 
 def run_module(env: dict[str, str], *arguments: str) -> None:
     """`python -m iclsc ARGUMENTS` on an engine; fails the test with its output."""
-    done = subprocess.run(
-        [sys.executable, "-m", "iclsc", *arguments],
-        env=env,
-        cwd=project_dir(),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    done = child([sys.executable, "-m", "iclsc", *arguments], env)
     output = (done.stdout + done.stderr)[-6000:]
     assert done.returncode == 0, f"{env['ICLSC_TARGET']}: {' '.join(arguments)} failed\n{output}"
 
@@ -260,7 +280,7 @@ def runs(extract, postgres_env, tmp_path_factory) -> dict[str, dict]:
         work = tmp_path_factory.mktemp(target)
         env = engine_env(target, work, postgres_env)
         env["ICLSC_RAW_DIR"] = str(extract)
-        done = subprocess.run(
+        done = child(
             [
                 sys.executable,
                 "-m",
@@ -271,11 +291,7 @@ def runs(extract, postgres_env, tmp_path_factory) -> dict[str, dict]:
                 "--release-id",
                 RELEASE_ID,
             ],
-            env=env,
-            cwd=project_dir(),
-            capture_output=True,
-            text=True,
-            check=False,
+            env,
         )
         assert done.returncode == 0, f"{target}: run failed\n{done.stderr[-6000:]}"
         # What each engine costs, for whoever reads the output with -s (not a check).
