@@ -1,9 +1,11 @@
 """Feasible integer intervals of withheld cells, by mixed-integer programming (HiGHS).
 
-A withheld cell is exposed when its integer feasible interval has width 0, or when it counts
-persons and its upper bound is below the threshold. Solving two integer programs per cell
-is exact but slow on large tables, so the work is ordered to spend integer programs only
-where they decide something, without ever deciding on a guess:
+A withheld cell is exposed when its integer feasible interval has width 0 at a value other
+than 0, or when it counts persons and its interval lies within 1 to the threshold - 1. A
+value proved to be 0 is no disclosure: the rule publishes zeros, and a count that may be 0
+(persons still waiting in a cell withheld for its other counts) names no one. Solving two
+integer programs per cell is exact but slow on large tables, so the work is ordered to
+spend integer programs only where they decide something, without ever deciding on a guess:
 
 1. propagated bounds (valid for every integer solution) already expose some cells;
 2. a feasible integer point is known (the true table for the protection) or found once;
@@ -209,13 +211,16 @@ def certify(
     undecided = target.copy()
     for v in np.flatnonzero(target):
         if low[v] == high[v]:
+            undecided[v] = False
+            if high[v] == 0:
+                # Known to be 0: the rule publishes zeros, so this tells nothing it protects.
+                continue
             result.exposed[v] = True
             result.reason[v] = f"pinned at {int(low[v])} by the relations"
             result.kind[v] = "pinned"
-            undecided[v] = False
-        elif threshold is not None and high[v] < threshold:
+        elif threshold is not None and high[v] < threshold and low[v] >= 1:
             result.exposed[v] = True
-            result.reason[v] = f"at most {int(high[v])}, below {threshold}"
+            result.reason[v] = f"between {int(low[v])} and {int(high[v])}, below {threshold}"
             result.kind[v] = "threshold"
             result.high[v] = high[v]
             result.high_exact[v] = False
@@ -242,9 +247,12 @@ def certify(
     seen_high = seen_low.copy()
 
     def settled() -> np.ndarray:
+        """Proved safe by the integer tables seen: two values, and a count that can reach
+        the threshold or be 0 (then no person need be there)."""
         width = seen_high > seen_low
-        high_enough = np.ones(n, dtype=bool) if threshold is None else seen_high >= threshold
-        return width & high_enough
+        if threshold is None:
+            return width
+        return width & ((seen_high >= threshold) | (seen_low == 0))
 
     def note(solution):
         nonlocal seen_low, seen_high
@@ -262,7 +270,7 @@ def certify(
         # Counts in one relation compete for its slack: each round lifts those it can, the
         # next round the others, until a round lifts none.
         for _ in range(THRESHOLD_ROUNDS):
-            low_count = undecided & (seen_high < threshold)
+            low_count = undecided & (seen_high < threshold) & (seen_low > 0)
             if not low_count.any():
                 break
             before = low_count.sum()
@@ -271,11 +279,11 @@ def certify(
                     live_for(low_count), np.flatnonzero(low_count), float(threshold)
                 )
             )
-            if (undecided & (seen_high < threshold)).sum() == before:
+            if (undecided & (seen_high < threshold) & (seen_low > 0)).sum() == before:
                 break
     for _ in range(WITNESS_ROUNDS):
         for sign in (-1, +1):
-            flat = undecided & ~(seen_high > seen_low)
+            flat = undecided & ~settled()
             if not flat.any():
                 break
             live = live_for(flat)
@@ -323,9 +331,17 @@ def certify(
     proved_low = np.full(n, np.nan)
     need_high = target.copy() if exact_all else undecided & ~settled()
     exact_pass(need_high, +1, exact_high, proved_high)
-    need_low = target.copy() if exact_all else undecided & ~(seen_high > seen_low)
+    # A count proved below the threshold whose bound is already >= 1 is exposed: its exact
+    # minimum changes nothing. The others need it: flat so far, or perhaps 0.
+    below = np.zeros(n, dtype=bool) if threshold is None else exact_high & (seen_high < threshold)
+    need_low = (
+        target.copy()
+        if exact_all
+        else undecided & ~settled() & ~result.exposed & ~(below & (low >= 1))
+    )
     exact_pass(need_low, -1, exact_low, proved_low)
 
+    is_settled = settled()
     for v in np.flatnonzero(target):
         if exact_high[v]:
             result.high[v] = proved_high[v]
@@ -337,16 +353,24 @@ def certify(
             result.low_exact[v] = True
         elif not result.low_exact[v]:
             result.low[v] = seen_low[v]
-        if not undecided[v] or result.exposed[v]:
+        if not undecided[v] or result.exposed[v] or is_settled[v]:
             continue
+        minimum = proved_low[v] if exact_low[v] else low[v]
         if seen_high[v] == seen_low[v] and exact_high[v] and exact_low[v]:
+            if seen_high[v] == 0:
+                continue
             result.exposed[v] = True
             result.reason[v] = f"pinned at {int(seen_low[v])} by the integer program"
             result.kind[v] = "pinned"
-        elif threshold is not None and seen_high[v] < threshold and exact_high[v]:
+        elif threshold is not None and exact_high[v] and seen_high[v] < threshold and minimum >= 1:
             result.exposed[v] = True
-            result.reason[v] = f"at most {int(seen_high[v])}, below {threshold}"
+            result.reason[v] = f"between {int(minimum)} and {int(seen_high[v])}, below {threshold}"
             result.kind[v] = "threshold"
+        elif not (exact_high[v] and exact_low[v]):
+            # Neither proved safe nor exposed (an integer program stopped early): not safe.
+            result.exposed[v] = True
+            result.reason[v] = result.reason[v] or "not proved safe"
+            result.kind[v] = result.kind[v] or "unproved"
     result.integer_programs = solver.calls
     return result
 
