@@ -25,8 +25,11 @@
    Returns every key column, is_primary_suppressed and is_suppressed.
    DuckDB and PostgreSQL run every round in one query. Spark cannot plan that query in
    reasonable time (its analyzer works through the nested rounds one level per pass), so
-   there the rounds run one by one as cached temporary views, stopping at the fixed point:
-   the same rounds (one macro), the same result. #}
+   there the rounds run one by one, each written to a work table beside the model
+   (spark_suppression_table), stopping at the fixed point: the same rounds (one macro), the
+   same result. Cached views would not do: each keeps the plan it was made from, so round
+   twenty would carry the nineteen before it (Spark ran out of memory on the services
+   universe). The work tables stay until the model's next build replaces them. #}
 {% macro complementary_suppression(cells, by, hierarchies, max_rounds=none, additive=none) %}
     {{ return(adapter.dispatch('complementary_suppression', 'iclsc')(cells, by, hierarchies, max_rounds, additive)) }}
 {% endmacro %}
@@ -118,44 +121,34 @@
             "complementary_suppression on Spark needs the cells as a select statement, not "
             ~ cells ~ ": it runs its rounds as separate statements") }}
     {%- endif -%}
-    {#- Temporary views live in the session that builds the model; the name keeps two
-        models built at the same time apart, and two suppressions of one model (a closed
-        and an open year) too. -#}
-    {%- set prefix = 'iclsc_suppression_' ~ model.name ~ '_' ~ local_md5(cells)[:8] -%}
+    {#- Work tables beside the model; the name keeps two suppressions of one model (a
+        closed and an open year) apart. -#}
+    {%- set prefix = this.schema ~ '.' ~ this.identifier ~ '__suppression_' ~ local_md5(cells)[:8] -%}
     {%- set ns = namespace(last=0, suppressed=none, done=false) -%}
     {#- The rounds run when the model is built; compiling it (dbt compile, docs generate)
         only shows the final select. -#}
     {%- if execute and flags.WHICH in ('build', 'run') -%}
-        {#- The cells go to a table first: a cached view keeps the plan it was made from, so
-            every round would carry the cells' whole statement (twenty times over, through
-            the relations) until Spark runs out of memory on the services universe. The
-            table stays beside the model until its next build replaces it. -#}
-        {%- set input_table = this.incorporate(
-            path={'identifier': this.identifier ~ '__suppression_' ~ by | join('_')}) -%}
-        {%- do run_query('drop table if exists ' ~ input_table) -%}
-        {%- do run_query(
-            'create table ' ~ input_table ~ ' as select * from (' ~ cells ~ ') as suppression_input'
+        {%- do iclsc.spark_suppression_table(prefix ~ '_input',
+            'select * from (' ~ cells ~ ') as suppression_input'
         ) -%}
-        {%- do run_query(
-            'cache table ' ~ prefix ~ '_keys as select '
-            ~ iclsc.cell_id(keys) ~ ' as cell_id, '
+        {%- do iclsc.spark_suppression_table(prefix ~ '_keys',
+            'select ' ~ iclsc.cell_id(keys) ~ ' as cell_id, '
             ~ keys | join(', ') ~ ', is_primary_suppressed, persons '
-            ~ 'from ' ~ input_table
+            ~ 'from ' ~ prefix ~ '_input'
         ) -%}
-        {%- do run_query(
-            'cache table ' ~ prefix ~ '_membership as '
-            ~ iclsc.suppression_relations(prefix ~ '_keys', by, hierarchies, additive)
+        {%- do iclsc.spark_suppression_table(prefix ~ '_membership',
+            iclsc.suppression_relations(prefix ~ '_keys', by, hierarchies, additive)
         ) -%}
-        {%- do run_query(
-            'cache table ' ~ prefix ~ '_cells as select keys.cell_id, '
+        {%- do iclsc.spark_suppression_table(prefix ~ '_cells',
+            'select keys.cell_id, '
             ~ 'keys.is_primary_suppressed, keys.persons, keys.persons = 0 as is_zero, '
             ~ 'row_number() over (order by case when margins.cell_id is not null then 1 '
             ~ 'else 0 end, keys.persons, keys.cell_id) as cost_rank '
             ~ 'from ' ~ prefix ~ '_keys as keys left join (select distinct cell_id from '
             ~ prefix ~ '_membership where is_total) as margins on keys.cell_id = margins.cell_id'
         ) -%}
-        {%- do run_query(
-            'cache table ' ~ prefix ~ '_round_0 as select cell_id, is_primary_suppressed as '
+        {%- do iclsc.spark_suppression_table(prefix ~ '_round_0',
+            'select cell_id, is_primary_suppressed as '
             ~ 'is_suppressed, case when is_zero then 0 else persons - 1 end as slack from '
             ~ prefix ~ '_cells'
         ) -%}
@@ -167,7 +160,9 @@
             {%- set round_sql = iclsc.suppression_round(
                 prefix ~ '_membership', prefix ~ '_round_' ~ (round - 1), prefix ~ '_cells'
             ) -%}
-            {%- do run_query('cache table ' ~ prefix ~ '_round_' ~ round ~ ' as ' ~ round_sql) -%}
+            {%- do iclsc.spark_suppression_table(prefix ~ '_round_' ~ round, round_sql) -%}
+            {#- Only the last round is read again: the one before goes. -#}
+            {%- do run_query('drop table if exists ' ~ prefix ~ '_round_' ~ (round - 1)) -%}
             {#- Cells are only added, and for a given pattern slacks only decrease: the
                 same count and the same total slack mean the same state. -#}
             {%- set state = run_query(
