@@ -9,12 +9,13 @@ linear intervals are computed here with scipy directly.
 from __future__ import annotations
 
 import io
+import itertools
 
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from scipy.optimize import Bounds, LinearConstraint, milp
+from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
 from iclsc.privacy.audit import audit_tables
 from iclsc.privacy.bench import (
@@ -166,6 +167,80 @@ def test_random_hierarchical_three_way_tables_are_protected(records):
     for provider, view in sole_provider_views(generated, withheld):
         exposures = audit_tables([published(generated, view)]).exposures
         assert not exposures, (provider, [f"{f.cell}: {f.reason}" for f in exposures][:3])
+
+
+# ---------------------------------------------------------------- b. LP is not enough
+
+# A 2 x 3 x 3 table of distinct persons (a x b x c, every margin published or withheld),
+# found by a seeded random search over suppression patterns, then reduced to a minimal one.
+COUNTS = [  # [a][b][c]
+    [[2, 6, 1], [1, 1, 1], [2, 6, 2]],
+    [[2, 2, 9], [3, 1, 1], [3, 1, 2]],
+]
+# Withheld cells ("*" is the total): 22 of the 48.
+PATTERN = (
+    "* * *, * * c1, * b1 *, * b1 c2, * b1 c3, * b2 c1, * b2 c2, * b3 c1, * b3 c3, a1 * c1, "
+    "a1 * c2, a1 b1 c1, a1 b1 c2, a2 * *, a2 * c2, a2 b1 *, a2 b1 c1, a2 b1 c3, a2 b2 c1, "
+    "a2 b2 c2, a2 b3 c1, a2 b3 c3"
+)
+
+
+def three_way() -> tuple[Generated, np.ndarray]:
+    codes = {"a": ["a1", "a2"], "b": ["b1", "b2", "b3"], "c": ["c1", "c2", "c3"]}
+    records = []
+    for (i, a), (j, b), (k, c) in itertools.product(*[list(enumerate(v)) for v in codes.values()]):
+        for n in range(COUNTS[i][j][k]):
+            person = f"{a}{b}{c}-{n}"
+            records.append(
+                {"person": person, "provider": person, "event": person, "minutes": 30}
+                | {"a": a, "b": b, "c": c}
+            )
+    generated = build("t", [flat(name, values) for name, values in codes.items()], records)
+    wanted = {tuple(None if v == "*" else v for v in cell.split()) for cell in PATTERN.split(", ")}
+    withheld = np.array([key in wanted for key in generated.keys])
+    assert withheld.sum() == len(wanted) == 22
+    return generated, withheld
+
+
+def linear_interval(generated, withheld, values, cell) -> tuple[float, float]:
+    """The linear relaxation's interval of one withheld cell (what an LP audit computes)."""
+    variables, position, a, b = equalities(generated, withheld, values)
+    out = []
+    for sign in (1, -1):
+        c = np.zeros(len(variables))
+        c[position[cell]] = sign
+        result = linprog(c, A_eq=a, b_eq=b, bounds=[(1, None)] * len(variables))
+        assert result.status == 0, result.message
+        out.append(sign * result.fun)
+    return out[0], out[1]
+
+
+@pytest.mark.parametrize(
+    ("cell", "value", "relaxed"),
+    [(("*", "b1", "c3"), 10, (10.0, 11.0)), (("*", "b3", "c1"), 5, (5.0, 6.0))],
+)
+def test_the_linear_relaxation_leaves_free_a_cell_that_integers_pin(cell, value, relaxed):
+    generated, withheld = three_way()
+    key = tuple(None if v == "*" else v for v in cell)
+    index = generated.keys.index(key)
+    assert withheld[index] and generated.persons[index] == value
+    # The LP audit: the interval is [value, value + 1] even rounded inward, and reaches 5:
+    # the cell looks protected.
+    low, high = linear_interval(generated, withheld, generated.persons, index)
+    assert (low, high) == pytest.approx(relaxed, abs=1e-6)
+    assert np.floor(high + 1e-9) - np.ceil(low - 1e-9) == 1 and high >= RULE["min_persons"]
+    # In integers it is pinned: the only integer table consistent with the release has it
+    # at its true value.
+    assert integer_intervals(generated, withheld, generated.persons)[index] == (value, value)
+    # The audit says so, and it takes the integer program: propagated bounds do not pin it.
+    label = ", ".join(f"{n}={'Total' if v is None else v}" for n, v in zip("abc", key, strict=True))
+    found = [
+        f
+        for f in audit_tables([published(generated, withheld)]).findings
+        if f.cell == label and f.measure == "nb_usagers"
+    ]
+    assert len(found) == 1 and found[0].exposed
+    assert found[0].reason == f"pinned at {value} by the integer program"
 
 
 # ---------------------------------------------------------------- c. naive patterns
