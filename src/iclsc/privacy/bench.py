@@ -343,19 +343,22 @@ def hypercube(table: Generated) -> tuple[np.ndarray, int]:
 def microdata(
     rng: np.random.Generator, tree: dict[str, list[str]], persons: int, ages: list[str]
 ) -> list[dict]:
-    """Realistic records, one per intervention: territories of very unequal size, sex and
-    age shares that differ by territory, a few providers per territory (a person sees one
-    or two of them), one to several interventions per person."""
+    """Realistic records, one per intervention: territories of very unequal size, age
+    shares that differ by territory, a few providers per territory (a person sees one or
+    two of them), one to several interventions per person."""
     territories = [(up, code) for up, codes in tree.items() for code in codes]
     size = rng.lognormal(0.0, 1.0, len(territories))
     size /= size.sum()
     providers = {t: [f"{t[1]}-p{i}" for i in range(int(rng.integers(3, 9)))] for t in territories}
-    age_share = np.array([0.08, 0.12, 0.2, 0.3, 0.3, 0.2][: len(ages)])
+    base = np.array([0.08, 0.12, 0.2, 0.3, 0.3][: len(ages)])
+    age_share = {}
+    for t in territories:
+        shares = base * rng.uniform(0.5, 1.5, len(ages))
+        age_share[t] = shares / shares.sum()
     records = []
     for i in range(persons):
         territory = territories[int(rng.choice(len(territories), p=size))]
-        shares = age_share * rng.uniform(0.5, 1.5, len(ages))
-        age = ages[int(rng.choice(len(ages), p=shares / shares.sum()))]
+        age = ages[int(rng.choice(len(ages), p=age_share[territory]))]
         sex = "F" if rng.random() < 0.55 else "M"
         own = providers[territory]
         seen = rng.choice(own, size=min(len(own), int(rng.integers(1, 3))), replace=False)
