@@ -50,7 +50,7 @@ RELAXED_ATTEMPTS = 3
 MOVE_NODES = 500
 MOVE_TIME_LIMIT = 120.0
 # Complement searches per part; beyond, exposed cells are repaired by escalation.
-MOVE_BUDGET = 40
+MOVE_BUDGET = 400
 # Witness rounds for the cells an insider's knowledge bears on.
 INSIDER_ROUNDS = 3
 # Rounds of the final audit (the publication's own, on the whole release) and repair.
@@ -778,15 +778,30 @@ class Part:
         )
 
     def escalate(self, exposures: list[Exposure], reason: str) -> int:
-        """Withholds every publishable cell of every relation of each exposed cell (the
-        repair that always progresses: at worst the part is withheld whole)."""
+        """Withholds every publishable cell of every relation of each exposed cell; where
+        those relations have none left (the bound comes from further away, through a chain
+        of withheld cells), the cheapest publishable cell of the relations of those withheld
+        cells, ring after ring: one cell per exposure and round, since a ring beyond the
+        first holds far more cells than the chain needs. The repair that always progresses
+        while any related cell is publishable: at worst the part is withheld whole."""
         added = 0
         for exposure in sorted(exposures, key=lambda e: (e.attacker or "", e.measure, e.cell)):
             structural = self.structural[exposure.measure]
-            rows = structural.matrix[:, [self.col[exposure.cell]]].nonzero()[0]
-            cells = {c for r in rows for c in structural.row_cells[r] if self.publishable(c)}
-            added += self.withhold(self.by_cost(cells), reason)
-        self._log_round(exposures, reason, added, "every relation of each")
+            seen = {exposure.cell}
+            ring = {exposure.cell}
+            first = True
+            while ring:
+                columns = [self.col[c] for c in sorted(ring)]
+                rows = set(structural.matrix[:, columns].nonzero()[0])
+                around = {c for r in rows for c in structural.row_cells[r]} - seen
+                cells = self.by_cost(c for c in around if self.publishable(c))
+                if cells:
+                    added += self.withhold(cells if first else cells[:1], reason)
+                    break
+                seen |= around
+                ring = {c for c in around if self.cube.withheld[c]}
+                first = False
+        self._log_round(exposures, reason, added, "every relation of each, then ring by ring")
         return added
 
     def _all_moved(self, exposures: list[Exposure], kind: str, effort: int) -> bool:
