@@ -50,7 +50,7 @@ RELAXED_ATTEMPTS = 3
 MOVE_NODES = 500
 MOVE_TIME_LIMIT = 120.0
 # Complement searches per part; beyond, exposed cells are repaired by escalation.
-MOVE_BUDGET = 400
+MOVE_BUDGET = 40
 # Witness rounds for the cells an insider's knowledge bears on.
 INSIDER_ROUNDS = 3
 # Rounds of the final audit (the publication's own, on the whole release) and repair.
