@@ -1,6 +1,6 @@
-{#- Published: access to services by fiscal year x financial period x RSS x RLS of the
+{#- Published: access to services by fiscal year x financial period x RSS of the
     installation that received the request x priority, closed periods only: the period
-    slice (centre d'activités Total) of the jointly protected acces cells. -#}
+    slice (centre d'activités and RLS Total) of the jointly protected acces cells. -#}
 with
 
 cells as (
@@ -13,7 +13,6 @@ final as (
         {{ fiscal_year_label('fiscal_year') }} as annee_financiere,
         period_code as periode,
         installation_rss_code as code_rss_installation,
-        installation_rls_code as code_rls_installation,
         priority_code as code_priorite,
         is_suppressed as cellule_supprimee,
         case when not is_suppressed then requests_received end as nb_demandes_recues,

@@ -47,7 +47,7 @@ from iclsc.runs.log import RunLog, iso, utc_now
 from iclsc.runs.redact import copy_public_jsonl, known_directories, write_public_json
 from iclsc.runs.summary import RunSummary, dbt_results, published_counts, warehouse_rows
 
-SAMPLE_SCALE = "small"
+SAMPLE_SCALE = "tiny"
 SAMPLE_SEED = 42
 
 # Exit codes, one per gate (documented in README.md).

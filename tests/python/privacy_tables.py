@@ -29,6 +29,9 @@ def table(resource, dimensions, measures, rows, universe="u", kind="integer") ->
         }
         if counts:
             field["iclsc:counts"] = counts
+        if counts != "providers":
+            # Persons, interventions and minutes: at least 1 in a withheld cell.
+            field["iclsc:nonzero"] = True
         if unit:
             field["iclsc:unit"] = unit
         fields.append(field)

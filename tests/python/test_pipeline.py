@@ -9,12 +9,13 @@ from conftest import make_build
 
 from iclsc import pseudonym
 from iclsc.generate import generate
+from iclsc.pipeline import SAMPLE_SCALE, SAMPLE_SEED
 
 
 @pytest.mark.slow
-def test_small_sample_builds_and_publishes(tmp_path):
+def test_the_default_sample_builds_and_publishes(tmp_path):
     build = make_build(tmp_path)
-    generate(build.raw_dir, "small", 42)
+    generate(build.raw_dir, SAMPLE_SCALE, SAMPLE_SEED)
     result = build.iclsc("run", ICLSC_PSEUDO_KEY=pseudonym.DEVELOPMENT_KEY)
     assert result.returncode == 0, result.stderr[-4000:]
     assert "DEVELOPMENT PSEUDONYMISATION KEY" in result.stderr

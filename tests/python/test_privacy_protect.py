@@ -27,21 +27,28 @@ class Recounter:
         self.dimensions = dimensions
 
     def _matching(self, keys):
-        wanted = set(keys)
-        return [r for r in self.records if tuple(r[d] for d in self.dimensions) in wanted]
+        """Records in any of the cells (a code per dimension, None at its total)."""
+        return [
+            r
+            for r in self.records
+            if any(
+                all(v is None or r[d] == v for d, v in zip(self.dimensions, key, strict=True))
+                for key in keys
+            )
+        ]
 
-    def unions(self, leaves):
+    def unions(self, wanted):
         out = {}
-        for set_id, keys in leaves.items():
+        for set_id, keys in wanted.items():
             rows = self._matching(keys)
             out[set_id] = (len({r["person"] for r in rows}), len({r["provider"] for r in rows}))
         return out
 
-    def shares(self, leaves):
+    def shares(self, wanted):
         out = {}
-        for set_id, keys in leaves.items():
+        for set_id, key in wanted.items():
             by_provider = defaultdict(list)
-            for r in self._matching(keys):
+            for r in self._matching([key]):
                 by_provider[r["provider"]].append(r)
             out[set_id] = [
                 Share(

@@ -114,7 +114,10 @@ def test_published_cells_respect_the_rule(release):
 
 
 def test_margins_are_distinct_counts_not_sums(tiny_build, release):
-    """A person served in two programmes counts once in the programme total."""
+    """A person served in two programmes counts once in the programme total: the published
+    grand total is the distinct count, below the sum of the programme cells' true counts
+    (read where the protection reads them, since on the tiny extract the programme cells
+    themselves are withheld)."""
     import duckdb
 
     rows = rows_of(release / "services-annuels.csv")
@@ -126,14 +129,6 @@ def test_margins_are_distinct_counts_not_sums(tiny_build, release):
         and r["groupe_age"] == "Total"
         and r["sexe"] == "Total"
     ]
-    by_programme = [
-        r
-        for r in rows
-        if r["code_rss"] == "Total"
-        and r["code_programme"] != "Total"
-        and r["groupe_age"] == "Total"
-        and r["sexe"] == "Total"
-    ]
     year = grand[0]["annee_financiere"]
     connection = duckdb.connect(str(tiny_build.duckdb_path), read_only=True)
     (persons,) = connection.execute(
@@ -141,12 +136,16 @@ def test_margins_are_distinct_counts_not_sums(tiny_build, release):
         " where fiscal_year = ?",
         [int(year[:4])],
     ).fetchone()
+    (programme_sum,) = connection.execute(
+        "select sum(persons) from privacy.prv_services_cells where annee_financiere = ?"
+        " and code_programme <> 'Total' and periode = 'Total' and code_mode = 'Total'"
+        " and code_rss = 'Total' and groupe_age = 'Total' and sexe = 'Total'"
+        " and code_rss_installation = 'Total'",
+        [year],
+    ).fetchone()
     connection.close()
     assert int(grand[0]["nb_usagers"]) == persons
-    published_sum = sum(
-        int(r["nb_usagers"] or 0) for r in by_programme if r["annee_financiere"] == year
-    )
-    assert published_sum > persons  # someone used two programmes
+    assert programme_sum > persons  # someone used two programmes
 
 
 def test_a_failed_publication_leaves_latest_as_it_was(tiny_build, release, tmp_path):
@@ -233,3 +232,35 @@ def test_run_refuses_a_real_extract_without_a_key(tmp_path, tiny_extract):
     assert result.returncode == 2
     assert "ICLSC_PSEUDO_KEY" in result.stderr
     assert not build.publish_dir.exists()
+
+
+def test_the_release_passes_its_own_audit(tiny_build, release):
+    """The audit, reading only the published files, finds no withheld value an attacker can
+    pin or bound below the rule; the release carries its verification."""
+    result = tiny_build.iclsc("audit", str(release))
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    verification = rows_of(release / "confidentialite" / "verification.csv")
+    assert verification, "every withheld cell has its interval in the release"
+    summary = json.loads((release / "confidentialite" / "resume.json").read_text())
+    assert summary["audit"]["exposed"] == 0
+    withheld = sum(t["withheld"] for t in summary["tables"].values())
+    assert withheld > 0
+
+
+def test_the_sql_pattern_alone_is_refused_by_the_audit_gate(tiny_build, release, monkeypatch):
+    """Without the joint protection (the exports' SQL pattern as it is), the audit of the
+    candidate finds exposed cells on the tiny extract: the release is refused, nothing is
+    published and latest stays where it was."""
+    from iclsc.privacy import gate
+    from iclsc.publish import release as releasing
+
+    for name, value in tiny_build.env().items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setattr(gate, "protect_release", lambda *args, **kwargs: {})
+    before = sorted(p.name for p in tiny_build.publish_dir.iterdir())
+    with pytest.raises(releasing.GateError) as refused:
+        releasing.publish(tiny_build.publish_dir, tiny_build.target_dir, release_id="unprotected")
+    assert refused.value.violations
+    assert all(" [" in v for v in refused.value.violations), refused.value.violations[:3]
+    assert sorted(p.name for p in tiny_build.publish_dir.iterdir()) == before
+    assert os.readlink(tiny_build.publish_dir / "latest") == release.name

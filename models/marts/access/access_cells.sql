@@ -3,8 +3,10 @@
     d'activités x priority), margins included ('Total'), counted on the requests:
     - annual cells (period 'Total') by RSS/RLS, centre d'activités and priority, for
       closed fiscal years;
-    - period cells (centre d'activités 'Total') by RSS/RLS and priority, for every
-      period present, open ones included (never published while open).
+    - period cells (centre d'activités and RLS 'Total') by RSS and priority, for every
+      period present, open ones included (never published while open). A period by RLS
+      is too fine for the rule: on the sample most of its cells are withheld, and the
+      protection's integer programs grow with them (docs/privacy.md, "Coarsening").
     For the window of a cell (its period, or its year): requests received in it; requests
     served in it (first intervention in the user's presence in the window) with the
     median and 90th percentile of their delay and how many met the priority's target;
@@ -104,7 +106,7 @@ period_counted as (
     {{ distinct_cube(
         'period_rows',
         by=['fiscal_year', 'cube_period_code'],
-        hierarchies=[['installation_rss_code', 'installation_rls_code'], ['priority_code']],
+        hierarchies=[['installation_rss_code'], ['priority_code']],
         row_measures=measures,
     ) }}
 ),
@@ -128,7 +130,7 @@ counted as (
         fiscal_year,
         cube_period_code as period_code,
         installation_rss_code,
-        installation_rls_code,
+        '{{ total }}' as installation_rls_code,
         '{{ total }}' as centre_activites_code,
         priority_code,
         {%- for name, aggregate in measures %}
@@ -155,10 +157,7 @@ period_frame as (
     {{ cell_frame(
         "select fiscal_year, period_code from stale where period_code != '" ~ total ~ "'",
         [
-            [
-                ['installation_rss_code', 'installation_rls_code'],
-                'select rss_code as installation_rss_code, rls_code as installation_rls_code from rls',
-            ],
+            [['installation_rss_code'], 'select distinct rss_code as installation_rss_code from rls'],
             [['priority_code'], 'select priority_code from priorities'],
         ],
     ) }}
@@ -180,7 +179,7 @@ frame as (
         fiscal_year,
         period_code,
         installation_rss_code,
-        installation_rls_code,
+        '{{ total }}' as installation_rls_code,
         '{{ total }}' as centre_activites_code,
         priority_code
     from period_frame

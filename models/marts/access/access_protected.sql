@@ -7,6 +7,9 @@
     (requests received and served do), so the period is one more hierarchy. -#}
 {% set total = var('total_label') %}
 {% set territory = ['installation_rss_code', 'installation_rls_code'] %}
+{#- persons do not add up along any hierarchy here: a person can ask at two installations,
+    in two centres d'activités, with two priorities, in two periods; each margin bounds its
+    members from above, and two withheld members per relation are enough -#}
 {% set keys = [
     'fiscal_year', 'period_code', 'installation_rss_code', 'installation_rls_code',
     'centre_activites_code', 'priority_code',
@@ -89,6 +92,7 @@ suppressed as (
             closed_years,
             ['fiscal_year'],
             [territory, ['centre_activites_code'], ['priority_code'], ['period_code']],
+            additive=[],
         ) }}
     ) as closed_suppression
 
@@ -105,6 +109,7 @@ suppressed as (
             open_years,
             ['fiscal_year', 'period_code'],
             [territory, ['centre_activites_code'], ['priority_code']],
+            additive=[],
         ) }}
     ) as open_suppression
 ),

@@ -1,6 +1,8 @@
 {#- The publishable cells of the `soutien-domicile` universe (closed fiscal years), after
     the primary rule and complementary suppression along region, place and mode. -#}
 {% set keys = ['fiscal_year', 'residence_rss_code', 'lieu_code', 'mode_code'] %}
+{#- one region of residence per person and year; two places or modes are possible -#}
+{% set persons_add_up = [['residence_rss_code']] %}
 {% set same_keys = [] %}
 {% for key in keys %}{% do same_keys.append('flagged.' ~ key ~ ' = suppressed.' ~ key) %}{% endfor %}
 {% set same_keys = same_keys | join('\n            and ') %}
@@ -53,6 +55,7 @@ suppressed as (
             flagged_cells,
             ['fiscal_year'],
             [['residence_rss_code'], ['lieu_code'], ['mode_code']],
+            additive=persons_add_up,
         ) }}
     ) as suppression
 ),

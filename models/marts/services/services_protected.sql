@@ -13,6 +13,9 @@
 {% set total = var('total_label') %}
 {% set residence = ['residence_rss_code', 'residence_rls_code'] %}
 {% set installation = ['installation_rss_code', 'installation_rls_code', 'installation_clsc_code'] %}
+{#- a person has one territory of residence, one age group and one sex in a year; they can
+    be served in two installations, two programmes, two periods and two modes -#}
+{% set persons_add_up = [residence, ['age_group'], ['sex']] %}
 {% set keys = [
     'fiscal_year', 'period_code', 'residence_rss_code', 'residence_rls_code',
     'installation_rss_code', 'installation_rls_code', 'installation_clsc_code',
@@ -157,6 +160,7 @@ suppressed as (
             closed_years,
             ['fiscal_year'],
             [residence, installation, ['programme_code'], ['age_group'], ['sex'], ['period_code'], ['mode_code']],
+            additive=persons_add_up,
         ) }}
     ) as closed_suppression
 
@@ -173,6 +177,7 @@ suppressed as (
             open_years,
             ['fiscal_year', 'period_code'],
             [residence, installation, ['programme_code'], ['age_group'], ['sex'], ['mode_code']],
+            additive=persons_add_up,
         ) }}
     ) as open_suppression
 ),

@@ -42,6 +42,8 @@ class Finding:
     high_exact: bool
     exposed: bool
     reason: str | None
+    key: tuple = ()  # the cell's key in its universe's cube (not written to the report)
+    kind: str | None = None  # pinned, threshold or unproved where exposed
 
 
 @dataclass
@@ -261,6 +263,7 @@ def audit_tables(
                         False,
                         True,
                         "withheld here, published in " + " ".join(cube.published_in[cell]),
+                        cube.keys[cell],
                     )
                 )
     result.seconds = time.perf_counter() - started
@@ -280,6 +283,8 @@ def _finding(cube: Cube, cell: int, measure: str, intervals, v: int) -> Finding:
         high_exact=bool(intervals.high_exact[v]),
         exposed=bool(intervals.exposed[v]),
         reason=intervals.reason[v],
+        key=cube.keys[cell],
+        kind=intervals.kind[v],
     )
 
 

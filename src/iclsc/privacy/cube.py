@@ -22,7 +22,7 @@ hours, published with 2 decimals from integer minutes) as minutes, round(hours x
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 
 # A dimension at its total, inside canonical keys.
@@ -48,8 +48,17 @@ class Measure:
     kind: str  # "integer" or "number"
     scale: int | None
     unit: str | None
+    # At least 1 in every cell that counts a person ("iclsc:nonzero"), so in every withheld
+    # cell: the rule withholds 1 to 4 persons and publishes a true zero.
+    nonzero: bool = False
+    # Dimensions along which the measure is a stock at the end of its window ("iclsc:stock":
+    # persons still waiting at the end of the year are those waiting at the end of its last
+    # period): the margin equals its last member, and says nothing about the others.
+    stock: tuple[str, ...] = ()
 
     def adds_along(self, dimension: str) -> bool:
+        if dimension in self.stock:
+            return False
         if self.additive is True:
             return True
         if self.additive is False:
@@ -84,6 +93,14 @@ class Measure:
         if value < 0:
             raise CubeError(f"{where}: {self.name} = {text!r} is negative")
         return value
+
+
+def _dimension_list(value, where: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, list | tuple) and all(isinstance(v, str) for v in value):
+        return tuple(sorted(value))
+    raise CubeError(f"{where}: iclsc:stock must be a list of dimensions")
 
 
 def _additive(value, where: str) -> bool | tuple[str, ...]:
@@ -125,15 +142,25 @@ class Table:
                 if spec.get("type") == "boolean":
                     # A flag (a period closed, a transmission late): no count, no relation.
                     continue
+                additive = _additive(spec.get("iclsc:additive"), where)
+                counts = spec.get("iclsc:counts")
+                if spec.get("iclsc:public") is True or (additive is False and counts is None):
+                    # A value from a public reference (a population) tells nothing about
+                    # the persons counted; a statistic that neither adds up nor counts
+                    # (a median, a rate, a share) is in no linear relation an attacker
+                    # could solve. Neither is a target or a constant of the audit.
+                    continue
                 kind = "integer" if spec.get("type") == "integer" else "number"
                 measures.append(
                     Measure(
                         name=spec["name"],
-                        additive=_additive(spec.get("iclsc:additive"), where),
-                        counts=spec.get("iclsc:counts"),
+                        additive=additive,
+                        counts=counts,
                         kind=kind,
                         scale=None,
                         unit=spec.get("iclsc:unit"),
+                        nonzero=spec.get("iclsc:nonzero") is True,
+                        stock=_dimension_list(spec.get("iclsc:stock"), where),
                     )
                 )
             elif role == "suppressed":
@@ -302,18 +329,51 @@ def _merge_dimensions(universe: str, tables: list[Table]) -> list[Dimension]:
 
 
 def _merge_measures(universe: str, tables: list[Table]) -> dict[str, Measure]:
+    """One definition per measure name across the tables of a universe.
+
+    `iclsc:additive` lists the dimensions of its own table along which the measure adds up
+    (true: all of them), so each table says something about its own dimensions only: the
+    measure adds along a dimension when some table says so, and two tables contradict each
+    other when one lists a dimension the other has and does not list.
+    """
     merged: dict[str, Measure] = {}
+    along: dict[str, set] = defaultdict(set)
+    not_along: dict[str, set] = defaultdict(set)
+    stock: dict[str, set] = defaultdict(set)
+    not_stock: dict[str, set] = defaultdict(set)
+    every: dict[str, bool] = {}
     for table in tables:
+        # A dimension without a total (the fiscal year) is in no relation.
+        names = [d.name for d in table.dimensions if d.total is not None]
         for m in table.measures:
             known = merged.get(m.name)
-            if known is not None and (known.additive, known.counts, known.unit, known.kind) != (
-                m.additive,
+            if known is not None and (known.counts, known.unit, known.kind, known.nonzero) != (
                 m.counts,
                 m.unit,
                 m.kind,
+                m.nonzero,
             ):
                 raise CubeError(f"{universe}: measure {m.name} has two definitions")
-            merged[m.name] = m
+            merged.setdefault(m.name, m)
+            adds = {d for d in names if m.adds_along(d)}
+            along[m.name] |= adds
+            not_along[m.name] |= set(names) - adds
+            stock[m.name] |= set(m.stock) & set(names)
+            not_stock[m.name] |= set(names) - set(m.stock)
+            every[m.name] = every.get(m.name, True) and m.additive is True and not m.stock
+    for name, m in merged.items():
+        for what, yes, no in (
+            ("adds up", along[name], not_along[name]),
+            ("is a stock", stock[name], not_stock[name]),
+        ):
+            both = yes & no
+            if both:
+                raise CubeError(
+                    f"{universe}: measure {name} {what} along {sorted(both)} in one table "
+                    "and not in another"
+                )
+        additive = True if every[name] else tuple(sorted(along[name])) or False
+        merged[name] = replace(m, additive=additive, stock=tuple(sorted(stock[name])))
     return merged
 
 

@@ -17,14 +17,17 @@ published exactly, it would be one more equation for an attacker.
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
+
+import numpy as np
 
 from iclsc.privacy.audit import audit_release, earlier_releases, earlier_values, read_release
 from iclsc.privacy.cube import CubeError, Table, build_cubes
-from iclsc.privacy.protect import ProtectionError, protect, truth_of
-from iclsc.privacy.recount import Recounter
+from iclsc.privacy.protect import ProtectionError, Truth, protect
+from iclsc.privacy.recount import Recounter, RecountError
 from iclsc.privacy.system import InconsistentRelease
-from iclsc.publish import datapackage, tables
+from iclsc.publish import datapackage
 
 FOLDER = "confidentialite"
 
@@ -41,6 +44,12 @@ def _node(manifest: dict, name: str) -> dict:
     raise PrivacyError(f"the privacy relation {name} is not a model of the project")
 
 
+def _relation(warehouse, manifest: dict, name: str) -> str:
+    node = _node(manifest, name)
+    quote = warehouse.quote
+    return f"{quote(node['schema'])}.{quote(node.get('alias') or node['name'])}"
+
+
 def table_of(dataset, rows: list[list[str]]) -> Table:
     descriptor = {
         "name": dataset.resource,
@@ -50,39 +59,64 @@ def table_of(dataset, rows: list[list[str]]) -> Table:
     return Table.from_descriptor(descriptor, rows)
 
 
-def _privacy_meta(dataset) -> dict:
-    meta = dataset.meta.get("privacy") or {}
-    missing = [k for k in ("cells", "measures", "records") if not meta.get(k)]
-    if missing:
-        raise PrivacyError(
-            f"{dataset.model}: meta.iclsc.privacy needs {', '.join(missing)} (docs/privacy.md)"
+def universe_meta(datasets, cubes) -> dict[str, dict]:
+    """Per universe: the relations the protection reads (meta.iclsc.privacy of its exports,
+    which must agree) and the true-count column of every measure the cube audits."""
+    found: dict[str, dict] = {}
+    for dataset in datasets:
+        meta = dataset.meta.get("privacy") or {}
+        missing = [k for k in ("cells", "measures", "records") if not meta.get(k)]
+        if missing:
+            raise PrivacyError(
+                f"{dataset.model}: meta.iclsc.privacy needs {', '.join(missing)} (docs/privacy.md)"
+            )
+        known = found.setdefault(
+            dataset.universe,
+            {"cells": meta["cells"], "records": meta["records"], "measures": {}},
         )
-    unmapped = [m.name for m in dataset.measures if m.name not in meta["measures"]]
-    if unmapped:
-        raise PrivacyError(f"{dataset.model}: no true-count column for {unmapped}")
-    return meta
+        if (known["cells"], known["records"]) != (meta["cells"], meta["records"]):
+            raise PrivacyError(f"{dataset.universe}: its tables name two privacy relations")
+        for name, column in meta["measures"].items():
+            if known["measures"].setdefault(name, column) != column:
+                raise PrivacyError(f"{dataset.universe}: {name} has two true-count columns")
+    for universe, cube in cubes.items():
+        unmapped = sorted(set(cube.measures) - set(found[universe]["measures"]))
+        if unmapped:
+            raise PrivacyError(f"{universe}: no true-count column for {unmapped}")
+    return found
 
 
-def _true_rows(warehouse, manifest, dataset, rows) -> list[dict]:
-    meta = _privacy_meta(dataset)
-    node = _node(manifest, meta["cells"])
-    relation = warehouse.relation(node["schema"], node.get("alias") or node["name"])
-    dims = dataset.dimensions
-    wanted = ["persons", "providers", *sorted(set(meta["measures"].values()))]
-    columns = ", ".join(warehouse.quote(c) for c in [f.name for f in dims] + wanted)
-    _names, found = warehouse.query(f"select {columns} from {relation}")
+def true_counts(warehouse, manifest, cube, meta) -> Truth:
+    """The true counts of every cell of a cube, from its universe's cells relation."""
+    names = cube.dimension_names
+    totals = [d.total for d in cube.dimensions]
+    columns = {m: meta["measures"][m] for m in cube.measures}
+    wanted = ["persons", "providers", *sorted(set(columns.values()))]
+    quote = warehouse.quote
+    selected = ", ".join(quote(c) for c in [*names, *wanted])
+    _, found = warehouse.query(
+        f"select {selected} from {_relation(warehouse, manifest, meta['cells'])}"
+    )
     by_key = {}
     for row in found:
-        key = tuple(tables.format_value(v, f) for v, f in zip(row[: len(dims)], dims, strict=True))
-        by_key[key] = dict(zip(wanted, (int(v) for v in row[len(dims) :]), strict=True))
-    positions = [[f.name for f in dataset.fields].index(f.name) for f in dims]
-    true_rows = []
-    for row in rows:
-        key = tuple(row[p] for p in positions)
-        if key not in by_key:
-            raise PrivacyError(f"{meta['cells']}: no true counts for {dataset.resource} {key}")
-        true_rows.append(by_key[key])
-    return true_rows
+        key = tuple(
+            None if str(v) == total else str(v)
+            for v, total in zip(row[: len(names)], totals, strict=True)
+        )
+        by_key[key] = dict(zip(wanted, (int(v) for v in row[len(names) :]), strict=True))
+    n = len(cube.keys)
+    persons = np.zeros(n, dtype=np.int64)
+    providers = np.zeros(n, dtype=np.int64)
+    values = {m: np.zeros(n, dtype=np.int64) for m in cube.measures}
+    for cell, key in enumerate(cube.keys):
+        counts = by_key.get(key)
+        if counts is None:
+            raise PrivacyError(f"{meta['cells']}: no true counts for {cube.label(cell)}")
+        persons[cell] = counts["persons"]
+        providers[cell] = counts["providers"]
+        for m, column in columns.items():
+            values[m][cell] = counts[column]
+    return Truth(values, columns, persons, providers)
 
 
 def protect_release(release, warehouse, publish_dir: Path, settings: dict, log=None) -> dict:
@@ -92,40 +126,40 @@ def protect_release(release, warehouse, publish_dir: Path, settings: dict, log=N
     """
     try:
         return _protect_release(release, warehouse, publish_dir, settings, log)
-    except (CubeError, InconsistentRelease, ProtectionError) as error:
+    except (CubeError, InconsistentRelease, ProtectionError, RecountError) as error:
         raise PrivacyError(f"[privacy] {error}") from error
 
 
 def _protect_release(release, warehouse, publish_dir, settings, log) -> dict:
+    started = time.perf_counter()
     # Datasets outside any universe count no person (the quality report counts file rows):
     # the rule does not apply to them and they withhold nothing.
     datasets = [d for d in release.datasets if d.universe]
     table_list = [table_of(d, release.rows[d.resource]) for d in datasets]
     cubes = build_cubes(table_list)
-    truth_rows, columns = {}, {}
-    records: dict[str, str] = {}
-    for dataset, table in zip(datasets, table_list, strict=True):
-        meta = _privacy_meta(dataset)
-        truth_rows[table.resource] = _true_rows(
-            warehouse, release.manifest, dataset, release.rows[dataset.resource]
-        )
-        columns[table.resource] = dict(meta["measures"])
-        if records.setdefault(table.universe, meta["records"]) != meta["records"]:
-            raise PrivacyError(f"{table.universe}: its tables name two records relations")
-    truths = {u: truth_of(cube, table_list, truth_rows, columns) for u, cube in cubes.items()}
-    recounters = {}
-    for universe, name in records.items():
-        node = _node(release.manifest, name)
+    metas = universe_meta(datasets, cubes)
+    truths, recounters = {}, {}
+    for universe, cube in cubes.items():
+        truths[universe] = true_counts(warehouse, release.manifest, cube, metas[universe])
         recounters[universe] = Recounter(
             warehouse,
-            warehouse.relation(node["schema"], node.get("alias") or node["name"]),
-            cubes[universe].dimension_names,
+            _relation(warehouse, release.manifest, metas[universe]["records"]),
+            cube.dimension_names,
         )
     notes: list[str] = []
     universes = {t.resource: t.universe for t in table_list}
     history = [read_release(path, universes) for path in releases_in(publish_dir)]
     earlier = earlier_values(cubes, history, notes)
-    result = protect(cubes, truths, recounters, earlier, settings, log=log)
+    result = protect(
+        cubes,
+        truths,
+        recounters,
+        earlier,
+        settings,
+        log=log,
+        tables=table_list,
+        history=history,
+    )
     added = result.withheld_rows(table_list)
     for dataset in datasets:
         names = [f.name for f in dataset.fields]
@@ -136,7 +170,17 @@ def _protect_release(release, warehouse, publish_dir, settings, log) -> dict:
             row[flag] = "true"
             for at in measures:
                 row[at] = ""
-    return internal_report(result, truths, notes)
+    report = internal_report(result, truths, notes)
+    report["recount_queries"] = sum(r.queries for r in recounters.values())
+    # The whole step (true counts read, recounts included); `seconds` is the search alone.
+    report["protection_seconds"] = round(time.perf_counter() - started, 2)
+    if log:
+        log(
+            f"privacy: protection in {report['protection_seconds']} s, "
+            f"{sum(sum(p['added'].values()) for p in report['parts'])} cell(s) added to the "
+            "exports' pattern"
+        )
+    return report
 
 
 def internal_report(result, truths, notes) -> dict:
@@ -163,7 +207,12 @@ def internal_report(result, truths, notes) -> dict:
                 "insiders_checked": report.attackers,
             }
         )
-    return {"seconds": round(result.seconds, 2), "parts": parts, "notes": notes}
+    return {
+        "seconds": round(result.seconds, 2),
+        "parts": parts,
+        "final_audits": result.audits,
+        "notes": notes,
+    }
 
 
 def public_summary(release_dir: Path, audit) -> dict:

@@ -27,8 +27,8 @@ from __future__ import annotations
 
 import math
 import time
-from collections import defaultdict
-from dataclasses import dataclass, field
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, milp
@@ -37,7 +37,7 @@ from scipy.sparse import csr_matrix, hstack
 from iclsc.privacy.certify import certify
 from iclsc.privacy.cube import TOTAL, Cube, Table
 from iclsc.privacy.recount import Recounter
-from iclsc.privacy.system import binding_rows, build_system, components, propagate
+from iclsc.privacy.system import binding_rows, build_system, propagate
 
 MAX_ROUNDS = 60
 # Above this many exposed cells in a round, repair in bulk (bulk_repair) rather than by moves.
@@ -45,8 +45,16 @@ BULK_LIMIT = 40
 # Times a far-reaching exposure may be answered with its relaxed move's cells before the
 # whole part is searched for an integer move.
 RELAXED_ATTEMPTS = 3
-# Time one complement search may take (seconds).
-MOVE_TIME_LIMIT = 60.0
+# Branch-and-bound nodes of one complement search (a move); a safety net in seconds. Work
+# is bounded by nodes and counts, not time, so the same input gives the same pattern.
+MOVE_NODES = 500
+MOVE_TIME_LIMIT = 120.0
+# Complement searches per part; beyond, exposed cells are repaired by escalation.
+MOVE_BUDGET = 40
+# Witness rounds for the cells an insider's knowledge bears on.
+INSIDER_ROUNDS = 3
+# Rounds of the final audit (the publication's own, on the whole release) and repair.
+FINAL_ROUNDS = 6
 # Aggregates a provider knows of their own share, by name of the true-count column.
 SHARE_OF = {"persons": "persons", "interventions": "interventions", "minutes": "minutes"}
 
@@ -146,9 +154,9 @@ class Part:
         }
         self.log = None
         self.last_repair = (0, 0)
+        self.moves_left = MOVE_BUDGET
         self.relaxed_attempts: dict[tuple, int] = defaultdict(int)
         self.union_cache: dict[frozenset, tuple[int, int]] = {}
-        self._leaves: dict[int, list[tuple]] | None = None
         self.shares: dict[str, dict[int, object]] | None = None
 
     # ------------------------------------------------------------------ state
@@ -288,31 +296,6 @@ class Part:
 
     # ------------------------------------------------------------------ 2. unions
 
-    def leaves_of(self, cell: int) -> list[tuple]:
-        if self._leaves is None:
-            self._leaves = defaultdict(list)
-            names = self.cube.dimension_names
-            chains = [[names.index(d) for d in chain] for chain in self.cube.chains]
-            for c in self.cells:
-                key = self.cube.keys[c]
-                if any(v is TOTAL for v in key):
-                    continue
-                ancestors = [list(key)]
-                for positions in chains:
-                    extended = []
-                    for base in ancestors:
-                        for depth in range(len(positions) + 1):
-                            up = list(base)
-                            for p in positions[depth:]:
-                                up[p] = TOTAL
-                            extended.append(up)
-                    ancestors = extended
-                for up in ancestors:
-                    found = self.cube.index.get(tuple(up))
-                    if found is not None:
-                        self._leaves[found].append(key)
-        return self._leaves.get(cell, [])
-
     def union_rules(self) -> int:
         if self.recounter is None:
             return 0
@@ -328,14 +311,13 @@ class Part:
             if len(withheld) < 2 or not all(self.primary[self.col[c]] for c in withheld):
                 continue
             candidates.setdefault(frozenset(withheld), []).append(relation)
-        missing = [s for s in candidates if s not in self.union_cache]
+        missing = sorted((s for s in candidates if s not in self.union_cache), key=sorted)
         if missing:
             ids = {f"u{i}": s for i, s in enumerate(missing)}
-            leaves = {
-                set_id: sorted({leaf for c in cells for leaf in self.leaves_of(c)}, key=str)
-                for set_id, cells in ids.items()
+            wanted = {
+                set_id: [self.cube.keys[c] for c in sorted(cells)] for set_id, cells in ids.items()
             }
-            for set_id, counts in self.recounter.unions(leaves).items():
+            for set_id, counts in self.recounter.unions(wanted).items():
                 self.union_cache[ids[set_id]] = counts
         added = 0
         for cells, relations in sorted(candidates.items(), key=lambda item: sorted(item[0])):
@@ -372,7 +354,7 @@ class Part:
         exposures, state = [], {}
         for m, system, base in self.systems():
             low, high = propagate(system)
-            intervals = certify(system, low, high, base=base, prove_exposures=False)
+            intervals = certify(system, low, high, base=base, prove_exposures=True)
             self.report.integer_programs += intervals.integer_programs
             state[m] = (system, low, high, base)
             for v in intervals.exposed_variables():
@@ -386,6 +368,8 @@ class Part:
         self.shares = {}
         if self.recounter is None:
             return
+        if not any(self.truth.columns.get(m) in SHARE_OF for m in self.measures):
+            return  # no measure a provider knows a share of (requests, waiting persons)
         few = [
             c
             for c in self.cells
@@ -393,8 +377,7 @@ class Part:
         ]
         if not few:
             return
-        leaves = {str(c): self.leaves_of(c) for c in few}
-        by_cell = self.recounter.shares(leaves)
+        by_cell = self.recounter.shares({str(c): self.cube.keys[c] for c in few})
         for cell_id, shares in by_cell.items():
             for share in shares:
                 self.shares.setdefault(share.provider, {})[int(cell_id)] = share
@@ -422,7 +405,6 @@ class Part:
         for m, (system, low_public, high_public, base) in state.items():
             if base is None:
                 continue
-            labels = components(system)
             variable = {int(c): v for v, c in enumerate(system.cells)}
             for attacker in attackers:
                 known = self.knowledge(attacker, m)
@@ -437,12 +419,18 @@ class Part:
                     low[v], high[v] = max(low[v], lo), min(high[v], hi)
                     own[v] = lo == hi
                 low, high = propagate(system, low, high)
-                affected = (low != low_public) | (high != high_public)
-                targets = system.target & np.isin(labels, np.unique(labels[affected])) & ~own
+                # The cells the insider's knowledge moves a bound of: a few witness rounds
+                # each (the public audit already settled them without it).
+                targets = system.target & ((low != low_public) | (high != high_public)) & ~own
                 if not targets.any():
                     continue
                 intervals = certify(
-                    system, low, high, base=base, targets=targets, prove_exposures=False
+                    system,
+                    low,
+                    high,
+                    base=base,
+                    targets=targets,
+                    rounds=INSIDER_ROUNDS,
                 )
                 self.report.integer_programs += intervals.integer_programs
                 for v in intervals.exposed_variables():
@@ -528,6 +516,12 @@ class Part:
         )
 
     def find_move(self, exposure: Exposure, knowledge, effort: int = 2):
+        if self.moves_left <= 0:
+            return None
+        self.moves_left -= 1
+        return self._find_move(exposure, knowledge, effort)
+
+    def _find_move(self, exposure: Exposure, knowledge, effort: int = 2):
         """The cheapest published cells whose suppression lets the exposed cell move.
 
         A move d (the table x + d) certifies the cell when the audit of the new pattern
@@ -579,13 +573,8 @@ class Part:
                     return np.zeros(len(self.cells)), chosen
         if effort == 1:
             return None
-        found = self._try_region(m, x, movable_cells, t, directions, knowledge)
-        if found is not None:
-            return found
-        raise ProtectionError(
-            f"no suppression pattern lets {self.cube.label(exposure.cell)} ({m}) move"
-            + (f" for provider {exposure.attacker}" if exposure.attacker else "")
-        )
+        # The whole part; None when no move exists there either (escalation follows).
+        return self._try_region(m, x, movable_cells, t, directions, knowledge)
 
     def _try_region(self, m, x, region, t, directions, knowledge):
         for sign, delta in directions:
@@ -732,7 +721,7 @@ class Part:
             constraints=[constraint],
             integrality=np.ones(size),
             bounds=Bounds(np.zeros(size), upper),
-            options={"time_limit": MOVE_TIME_LIMIT},
+            options={"time_limit": MOVE_TIME_LIMIT, "node_limit": MOVE_NODES},
         )
         if result.x is None or result.status not in (0, 1):
             return None
@@ -744,6 +733,10 @@ class Part:
     # ------------------------------------------------------------------ loop
 
     def run(self) -> PartReport:
+        """Cheap rules to a fixed point, then the audit's witnesses with the true table as
+        a known solution, repaired by moves (bounded by MOVE_BUDGET) and, when moves are
+        spent or find nothing, by escalation: every publishable cell of the exposed cell's
+        relations. Every round adds cells or ends, so the loop ends."""
         effort = 0
         for round_number in range(1, MAX_ROUNDS + 1):
             self.report.rounds = round_number
@@ -763,15 +756,53 @@ class Part:
             if added:
                 effort = 0
                 continue
-            if effort == 2:
+            if effort < 2 and self.moves_left > 0:
+                effort += 1
+                continue
+            if not self.escalate(exposures, "escalation"):
                 raise ProtectionError(
                     f"{self.cube.universe} {self.report.part}: {unsolved} exposed cell(s) "
-                    "no suppression can protect"
+                    f"no suppression can protect, e.g. {self.describe(exposures[:3])}"
                 )
-            effort += 1
+            effort = 0
         raise ProtectionError(
             f"{self.cube.universe} {self.report.part}: no fixed point after {MAX_ROUNDS} rounds"
         )
+
+    def describe(self, exposures: list[Exposure]) -> str:
+        """Exposures as an operator reads them (measure, cell, how, by whom)."""
+        return "; ".join(
+            f"{e.measure} of {self.cube.label(e.cell)} {e.kind}"
+            + (f" for the insider {e.attacker}" if e.attacker else "")
+            for e in exposures
+        )
+
+    def escalate(self, exposures: list[Exposure], reason: str) -> int:
+        """Withholds every publishable cell of every relation of each exposed cell; where
+        those relations have none left (the bound comes from further away, through a chain
+        of withheld cells), the cheapest publishable cell of the relations of those withheld
+        cells, ring after ring: one cell per exposure and round, since a ring beyond the
+        first holds far more cells than the chain needs. The repair that always progresses
+        while any related cell is publishable: at worst the part is withheld whole."""
+        added = 0
+        for exposure in sorted(exposures, key=lambda e: (e.attacker or "", e.measure, e.cell)):
+            structural = self.structural[exposure.measure]
+            seen = {exposure.cell}
+            ring = {exposure.cell}
+            first = True
+            while ring:
+                columns = [self.col[c] for c in sorted(ring)]
+                rows = set(structural.matrix[:, columns].nonzero()[0])
+                around = {c for r in rows for c in structural.row_cells[r]} - seen
+                cells = self.by_cost(c for c in around if self.publishable(c))
+                if cells:
+                    added += self.withhold(cells if first else cells[:1], reason)
+                    break
+                seen |= around
+                ring = {c for c in around if self.cube.withheld[c]}
+                first = False
+        self._log_round(exposures, reason, added, "every relation of each, then ring by ring")
+        return added
 
     def _all_moved(self, exposures: list[Exposure], kind: str, effort: int) -> bool:
         """Repairs the exposures; True when every one was shown safe by a move that needed
@@ -780,18 +811,20 @@ class Part:
             added = self.bulk_repair(exposures, kind)
             self.last_repair = (added, len(exposures))
             if added:
-                self._log_round(len(exposures), kind, added, "in bulk")
+                self._log_round(exposures, kind, added, "in bulk")
                 return False
         added, unsolved = self.repair(exposures, kind, effort)
         self.last_repair = (added, unsolved)
-        self._log_round(len(exposures), kind, added, f"{unsolved} left, effort {effort}")
+        self._log_round(exposures, kind, added, f"{unsolved} left, effort {effort}")
         return added == 0 and unsolved == 0
 
     def _log_round(self, cases, kind, added, detail):
         if self.log:
+            count = cases if isinstance(cases, int) else len(cases)
+            kinds = "" if isinstance(cases, int) else f" {dict(Counter(e.kind for e in cases))}"
             self.log(
                 f"privacy: {self.cube.universe} {self.report.part} round {self.report.rounds}: "
-                f"{cases} {kind} case(s), {added} cell(s) added, {detail}"
+                f"{count} {kind} case(s){kinds}, {added} cell(s) added, {detail}"
             )
 
 
@@ -825,6 +858,7 @@ class ProtectionResult:
     cubes: dict[str, Cube]
     reports: list[PartReport]
     seconds: float
+    audits: list[dict] = field(default_factory=list)  # the final audit's rounds
 
     def withheld_rows(self, tables: list[Table]) -> dict[str, list[int]]:
         """resource -> indices of rows the protection withholds beyond the exports' pattern."""
@@ -875,6 +909,26 @@ def truth_of(cube: Cube, tables: list[Table], truth_rows: dict[str, list[dict]],
     return Truth(values, columns, persons, providers)
 
 
+def published_tables(tables: list[Table], cubes: dict[str, Cube]) -> list[Table]:
+    """The tables as the cubes' pattern publishes them: a withheld cell's rows flagged and
+    emptied (what the publication will write)."""
+    out = []
+    for table in tables:
+        cube = cubes[table.universe]
+        flag = table.header.index(table.suppressed)
+        measures = [table.header.index(m.name) for m in table.measures]
+        rows = []
+        for row, cell in zip(table.rows, cube.row_cells[table.resource], strict=True):
+            if cube.withheld[cell] and row[flag] != "true":
+                row = list(row)
+                row[flag] = "true"
+                for at in measures:
+                    row[at] = ""
+            rows.append(row)
+        out.append(replace(table, rows=rows))
+    return out
+
+
 def protect(
     cubes: dict[str, Cube],
     truths: dict[str, Truth],
@@ -882,13 +936,19 @@ def protect(
     earlier: dict[str, dict[str, dict[int, int]]],
     settings: dict,
     log=None,
+    tables: list[Table] | None = None,
+    history: list[list[Table]] | None = None,
 ) -> ProtectionResult:
     """Adds suppressions to the cubes' pattern (in place) until the audit and rules hold.
 
     earlier: universe -> measure -> cell -> value published by an earlier release.
+    tables, history: the release's tables and the earlier releases: then the last word is
+    the publication's own audit (audit_tables, the same code on the same tables as the
+    gate's), repaired and repeated until it finds nothing (FINAL_ROUNDS at most).
     """
     started = time.perf_counter()
     reports = []
+    parts: dict[tuple[str, int], Part] = {}
     for universe, cube in cubes.items():
         # A cell withheld by one table is withheld by all: one cell, one value.
         for c in range(len(cube.keys)):
@@ -908,10 +968,60 @@ def protect(
             protector.log = log
             report = protector.run()
             reports.append(report)
+            for c in cells:
+                parts[(universe, c)] = protector
             if log:
                 log(
                     f"privacy: {universe} {part}: {report.withheld_before} withheld by the "
                     f"exports, added {dict(report.added)} in {report.rounds} round(s), "
                     f"{report.attackers} insider(s) checked"
                 )
-    return ProtectionResult(cubes, reports, time.perf_counter() - started)
+    audits = []
+    if tables is not None:
+        audits = final_audit(cubes, parts, tables, history or [], settings, log)
+    result = ProtectionResult(cubes, reports, time.perf_counter() - started)
+    result.audits = audits
+    return result
+
+
+def final_audit(cubes, parts, tables, history, settings, log) -> list[dict]:
+    """The publication's audit on the pattern, and repairs, until it finds nothing."""
+    from iclsc.privacy.audit import audit_tables
+
+    rounds = []
+    for number in range(1, FINAL_ROUNDS + 1):
+        audited = audit_tables(published_tables(tables, cubes), history, settings)
+        exposures = audited.exposures
+        rounds.append({"exposed": len(exposures), "seconds": round(audited.seconds, 2)})
+        if log:
+            log(
+                f"privacy: final audit {number}: {len(exposures)} exposure(s) in "
+                f"{audited.seconds:.1f} s"
+            )
+        if not exposures:
+            return rounds
+        by_part: dict[int, tuple[Part, list[Exposure]]] = {}
+        for finding in exposures:
+            cube = cubes[finding.universe]
+            cell = cube.index.get(finding.key)
+            part = parts.get((finding.universe, cell))
+            if part is None or not finding.measure:
+                raise ProtectionError(f"the audit finds {finding.cell} exposed: {finding.reason}")
+            by_part.setdefault(id(part), (part, []))[1].append(
+                Exposure(finding.measure, cell, finding.kind or "pinned")
+            )
+        added = 0
+        for part, found in by_part.values():
+            proven = [e for e in found if e.kind != "unproved"]
+            gained = part.repair(proven, "final audit repair", 1)[0] if proven else 0
+            if not gained:
+                # An integer program could not settle them, or no move helps: withhold
+                # their relations; the audit then has more freedom to find witnesses.
+                gained = part.escalate(found, "final audit escalation")
+            added += gained
+        if not added:
+            break
+    raise ProtectionError(
+        f"the audit still finds {len(exposures)} exposed value(s) after {len(rounds)} "
+        f"round(s) of repair, e.g. {exposures[0].cell}: {exposures[0].reason}"
+    )

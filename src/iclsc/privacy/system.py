@@ -8,11 +8,15 @@ values are constants. Rows come from the relations of the cube:
   equality; `margin >= sum` when some member is unknown to every table);
 - where it does not (distinct persons along programme, interventions along territory, age
   and sex, because a group intervention counts once in the margin): margin <= sum of
-  members and margin >= each member.
+  members and margin >= each member;
+- where it is a stock at the end of the window (`iclsc:stock`: persons still waiting at the
+  end of the year are those waiting at the end of its last period): margin = last member.
 
-A withheld cell is never zero (a true zero is published, and no zero is withheld to protect
-another: withholding a known zero protects nothing), so its lower bound is 1: the attacker
-knows it, and so does the audit.
+A withheld cell is never empty (a true zero is published, and no zero is withheld to protect
+another: withholding a known zero protects nothing), so a measure that is at least 1 in every
+cell with a person (`iclsc:nonzero`: persons, interventions, minutes) has lower bound 1 there:
+the attacker knows it, and so does the audit. Other measures of a withheld cell (requests
+received, persons still waiting) may be 0.
 
 The equalities are solved jointly, in integers (the "additivity relations" of the audit);
 the inequalities are propagated as bounds on every variable to a fixed point (they matter
@@ -110,7 +114,7 @@ def build_system(
     target = np.array(
         [cube.withheld[c] and measure in cube.measures_of[c] for c in variables], dtype=bool
     )
-    low = np.where(target, 1.0, 0.0)
+    low = np.where(target & spec.nonzero, 1.0, 0.0)
     high = np.full(len(variables), INF)
 
     rows, cols, data, row_low, row_high, joint = [], [], [], [], [], []
@@ -149,7 +153,18 @@ def build_system(
         complete = relation.complete and len(members) == len(relation.members)
         terms = [(relation.margin, 1)] + [(m, -1) for m in members]
         where = f"{measure} along {relation.dimension} at {cube.label(relation.margin)}"
-        if spec.adds_along(relation.dimension):
+        if relation.dimension in spec.stock:
+            # A stock at the end of the window: the margin is its last member.
+            if complete:
+                last = relation.members[-1]
+                add(
+                    [(relation.margin, 1), (last, -1)],
+                    0,
+                    0,
+                    True,
+                    f"{where}: margin differs from its last member",
+                )
+        elif spec.adds_along(relation.dimension):
             if complete:
                 add(terms, 0, 0, True, f"{where}: margin differs from the sum of its members")
             else:

@@ -10,11 +10,13 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from iclsc.privacy import gate as privacy
 from iclsc.publish import (
     datapackage,
     dictionary,
@@ -82,6 +84,13 @@ DOCUMENT_STEPS: list[Callable[[Release], None]] = [
 ]
 
 
+def _log(message: str) -> None:
+    # The run's log when a run publishes, stderr otherwise (a cycle at import time).
+    from iclsc.pipeline import log
+
+    log(message)
+
+
 def new_release_id(publish_dir: Path, now: datetime) -> str:
     base = now.strftime("%Y%m%dT%H%M%SZ")
     candidate, n = base, 1
@@ -140,6 +149,14 @@ def publish(
             for dataset in datasets:
                 release.rows[dataset.resource] = tables.read_rows(warehouse, dataset)
             release.extract = steps.extract_facts(warehouse, loaded)
+            # Joint complementary suppression over every table of every universe, and the
+            # earlier releases (docs/privacy.md): only ever withholds more.
+            try:
+                release.extra["privacy"] = privacy.protect_release(
+                    release, warehouse, publish_dir, release.settings, log=_log
+                )
+            except privacy.PrivacyError as error:
+                raise GateError([str(error)]) from error
 
         settings = release.settings
         violations = []
@@ -161,6 +178,23 @@ def publish(
         (incoming / "datapackage.json").write_text(
             json.dumps(descriptor, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
         )
+        # The audit reads only the candidate's files (and the earlier releases beside it):
+        # any exposure refuses the release before it is renamed into place. Its files
+        # (confidentialite/) join the inventory.
+        started = time.perf_counter()
+        exposures = privacy.audit_release_gate(incoming, settings)
+        release.extra["privacy"]["audit_seconds"] = round(time.perf_counter() - started, 2)
+        _log(
+            f"privacy: audit of the candidate in {release.extra['privacy']['audit_seconds']} s, "
+            f"{len(exposures)} exposure(s)"
+        )
+        if exposures:
+            raise GateError(exposures)
+        descriptor["iclsc:files"] = steps.inventory(incoming)
+        (incoming / "datapackage.json").write_text(
+            json.dumps(descriptor, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+        )
+        privacy.write_internal_report(target_dir, release_id, release.extra["privacy"])
         steps.write_sums(incoming)
         os.rename(incoming, final_dir)
     except BaseException:
