@@ -7,32 +7,70 @@
      var('total_label')
    - row_measures: list of [name, aggregate over rows] (e.g. ['persons',
      'count(distinct person_id)'])
+   - distinct_measures: list of [name, aggregate, column] for measures that depend only on
+     the distinct values of one column within a cell (e.g. ['persons', 'count(distinct
+     person_id)', 'person_id']): each is computed on the distinct (finest cell, column)
+     pairs, reduced once for every grouping set, instead of on every row once per set
    - event_id: the event column; events repeated over several rows (a group intervention)
      count once per cell
    - event_columns: list of [name, aggregate of the event's rows] (e.g. ['event_minutes',
      'max(duration_minutes)'])
    - event_measures: list of [name, aggregate over the cell's events]
-   Without event_id (none), only the row measures are computed (one row per event and
-   person already, e.g. requests).
-   Returns a select of by, every dimension column, then the measures. #}
-{% macro distinct_cube(relation, by, hierarchies, row_measures, event_id=none, event_columns=[], event_measures=[]) %}
+   Without event_id (none), only the row and distinct measures are computed (one row per
+   event and person already, e.g. requests).
+   Returns a select of by, every dimension column, then the row, distinct and event
+   measures. Each part of a cell (rows, each distinct measure, events) has the same cells
+   (every row belongs to one), joined on the cell's columns. #}
+{% macro distinct_cube(relation, by, hierarchies, row_measures, event_id=none, event_columns=[], event_measures=[], distinct_measures=[]) %}
     {%- set dimensions = hierarchies | sum(start=[]) -%}
+    {%- if distinct_measures %}
+    with
+    {%- for name, aggregate, column in distinct_measures %}
+    cube_pairs_{{ loop.index }} as (
+        select distinct
+            {%- for column_name in by + dimensions + [column] %}
+            {{ column_name }}{% if not loop.last %},{% endif %}
+            {%- endfor %}
+        from {{ relation }}
+    ){% if not loop.last %},{% endif %}
+    {%- endfor %}
+    {%- endif %}
     {%- for kept in iclsc.grouping_levels(hierarchies) %}
         {%- set keys = by + kept -%}
+        {%- set parts = [] -%}
+        {%- if row_measures %}
+            {%- do parts.append('cube_rows') -%}
+        {%- endif %}
+        {%- for measure in distinct_measures %}
+            {%- do parts.append('cube_distinct_' ~ loop.index) -%}
+        {%- endfor %}
+        {%- if event_id %}
+            {%- do parts.append('cube_events') -%}
+        {%- endif %}
+        {%- set first = parts[0] -%}
+        {%- set measures = [] -%}
+        {%- for name, aggregate in row_measures %}
+            {%- do measures.append('cube_rows.' ~ name) -%}
+        {%- endfor %}
+        {%- for measure in distinct_measures %}
+            {%- do measures.append('cube_distinct_' ~ loop.index ~ '.' ~ measure[0]) -%}
+        {%- endfor %}
+        {%- for name, aggregate in event_measures if event_id %}
+            {%- do measures.append('cube_events.' ~ name) -%}
+        {%- endfor %}
         select
             {%- for column in by %}
-            cube_rows.{{ column }},
+            {{ first }}.{{ column }},
             {%- endfor %}
             {%- for column in dimensions %}
-            {% if column in kept %}cube_rows.{{ column }}{% else %}'{{ var("total_label") }}'{% endif %} as {{ column }},
+            {% if column in kept %}{{ first }}.{{ column }}{% else %}'{{ var("total_label") }}'{% endif %} as {{ column }},
             {%- endfor %}
-            {%- for name, aggregate in row_measures %}
-            cube_rows.{{ name }}{% if event_id or not loop.last %},{% endif %}
+            {%- for measure in measures %}
+            {{ measure }}{% if not loop.last %},{% endif %}
             {%- endfor %}
-            {%- for name, aggregate in event_measures if event_id %}
-            cube_events.{{ name }}{% if not loop.last %},{% endif %}
-            {%- endfor %}
-        from (
+        from
+        {%- if row_measures %}
+        (
             select
                 {%- for column in keys %}
                 {{ column }},
@@ -45,8 +83,26 @@
             group by {{ keys | join(', ') }}
             {%- endif %}
         ) as cube_rows
+        {%- endif %}
+        {%- for name, aggregate, column in distinct_measures %}
+        {%- set part = 'cube_distinct_' ~ loop.index %}
+        {% if row_measures or not loop.first %}inner join {% endif %}(
+            select
+                {%- for key in keys %}
+                {{ key }},
+                {%- endfor %}
+                {{ aggregate }} as {{ name }}
+            from cube_pairs_{{ loop.index }}
+            {%- if keys %}
+            group by {{ keys | join(', ') }}
+            {%- endif %}
+        ) as {{ part }}
+        {%- if row_measures or not loop.first %}
+            on {% for key in keys %}{{ first }}.{{ key }} = {{ part }}.{{ key }}{% if not loop.last %} and {% endif %}{% else %}1 = 1{% endfor %}
+        {%- endif %}
+        {%- endfor %}
         {%- if event_id %}
-        inner join (
+        {% if row_measures or distinct_measures %}inner join {% endif %}(
             select
                 {%- for column in keys %}
                 {{ column }},
@@ -70,7 +126,9 @@
             group by {{ keys | join(', ') }}
             {%- endif %}
         ) as cube_events
-            on {% for column in keys %}cube_rows.{{ column }} = cube_events.{{ column }}{% if not loop.last %} and {% endif %}{% else %}1 = 1{% endfor %}
+        {%- if row_measures or distinct_measures %}
+            on {% for column in keys %}{{ first }}.{{ column }} = cube_events.{{ column }}{% if not loop.last %} and {% endif %}{% else %}1 = 1{% endfor %}
+        {%- endif %}
         {%- endif %}
         {% if not loop.last %}union all{% endif %}
     {% endfor %}

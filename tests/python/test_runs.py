@@ -291,6 +291,8 @@ def test_the_period_comes_from_flags_or_environment(monkeypatch):
         "build",
         "--vars",
         '{"publish_through": {"fiscal_year": 2024, "period": 7}}',
+        "--exclude",
+        "resource_type:unit_test",
     ]
 
 
@@ -381,7 +383,13 @@ def resume_context(tmp_path: Path, results: list[tuple[str, str]], **state) -> p
 
 
 FAILED_BUILD = [("seed.a", "success"), ("model.b", "error"), ("test.c", "skipped")]
-FULL_BUILD = ["build", "--vars", '{"publish_through": {"fiscal_year": 2025, "period": 13}}']
+FULL_BUILD = [
+    "build",
+    "--vars",
+    '{"publish_through": {"fiscal_year": 2025, "period": 13}}',
+    "--exclude",
+    "resource_type:unit_test",
+]
 
 
 def test_resume_retries_a_failed_build_with_its_period(tmp_path):

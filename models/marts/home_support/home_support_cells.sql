@@ -51,9 +51,10 @@ counted as (
         'annual_rows',
         by=['fiscal_year', 'cube_period_code'],
         hierarchies=[['residence_rss_code'], ['lieu_code'], ['mode_code']],
-        row_measures=[
-            ['persons', 'count(distinct person_id)'],
-            ['providers', 'count(distinct provider_id)'],
+        row_measures=[],
+        distinct_measures=[
+            ['persons', 'count(distinct person_id)', 'person_id'],
+            ['providers', 'count(distinct provider_id)', 'provider_id'],
         ],
         event_id='intervention_id',
         event_columns=[['event_minutes', 'max(duration_minutes)']],

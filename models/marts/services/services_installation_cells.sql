@@ -48,9 +48,10 @@ counted as (
         'annual_rows',
         by=['fiscal_year', 'cube_period_code'],
         hierarchies=[['installation_rss_code', 'installation_rls_code', 'installation_clsc_code'], ['programme_code']],
-        row_measures=[
-            ['persons', 'count(distinct person_id)'],
-            ['providers', 'count(distinct provider_id)'],
+        row_measures=[],
+        distinct_measures=[
+            ['persons', 'count(distinct person_id)', 'person_id'],
+            ['providers', 'count(distinct provider_id)', 'provider_id'],
         ],
         event_id='intervention_id',
         event_columns=[['event_minutes', 'max(duration_minutes)']],

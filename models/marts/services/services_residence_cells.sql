@@ -81,9 +81,10 @@ annual_counted as (
         'annual_rows',
         by=['fiscal_year', 'cube_period_code'],
         hierarchies=[['residence_rss_code', 'residence_rls_code'], ['programme_code'], ['age_group'], ['sex']],
-        row_measures=[
-            ['persons', 'count(distinct person_id)'],
-            ['providers', 'count(distinct provider_id)'],
+        row_measures=[],
+        distinct_measures=[
+            ['persons', 'count(distinct person_id)', 'person_id'],
+            ['providers', 'count(distinct provider_id)', 'provider_id'],
         ],
         event_id='intervention_id',
         event_columns=[['event_minutes', 'max(duration_minutes)']],
@@ -99,9 +100,10 @@ period_counted as (
         'period_rows',
         by=['fiscal_year', 'cube_period_code'],
         hierarchies=[['residence_rss_code', 'residence_rls_code'], ['programme_code'], ['mode_code']],
-        row_measures=[
-            ['persons', 'count(distinct person_id)'],
-            ['providers', 'count(distinct provider_id)'],
+        row_measures=[],
+        distinct_measures=[
+            ['persons', 'count(distinct person_id)', 'person_id'],
+            ['providers', 'count(distinct provider_id)', 'provider_id'],
         ],
         event_id='intervention_id',
         event_columns=[['event_minutes', 'max(duration_minutes)']],

@@ -205,6 +205,26 @@ ranked as (
                 is_latest_transmission and quarantine_reason is null
             order by fiscal_year, period, source_file, source_record
         ) as duplicate_rank,
+        -- The same partition and order as duplicate_rank, so both share one sort.
+        count(*) over (
+            partition by
+                establishment_code,
+                intervention_number,
+                user_file_id,
+                is_latest_transmission and quarantine_reason is null
+            order by fiscal_year, period, source_file, source_record
+            rows between unbounded preceding and unbounded following
+        ) as key_rows
+    from checked
+),
+
+exact_ranks as (
+    -- A repeated key is an exact copy when an earlier row of its key has the same content.
+    -- Only the few keys with several rows need that rank (a lone row is first of its
+    -- content), so it is computed on them alone and joined back on the raw record.
+    select
+        source_file,
+        source_record,
         row_number() over (
             partition by
                 establishment_code,
@@ -217,50 +237,63 @@ ranked as (
                 {{ shared_columns | map(attribute=0) | join(', ') }}
             order by fiscal_year, period, source_file, source_record
         ) as exact_rank
-    from checked
+    from ranked
+    where key_rows > 1
 ),
 
-grouped as (
+group_verdicts as (
     -- Among the rows that would be staged (candidates, first of their key), the rows of one
     -- intervention number must agree on the intervention's own columns, and an individual
-    -- intervention has one user. Otherwise no row of the number is trusted.
+    -- intervention has one user. Otherwise no row of the number is trusted. An aggregate on
+    -- these few columns, keeping only the numbers that fail: far cheaper than windows that
+    -- carry every column of every row, and joined back on the number.
     select
-        *,
-        {% for column, raw_column in shared_columns %}
-            min(case when is_candidate and duplicate_rank = 1 then {{ column }} end)
-                over (partition by establishment_code, intervention_number)
-            != max(case when is_candidate and duplicate_rank = 1 then {{ column }} end)
-                over (partition by establishment_code, intervention_number)
-                as differs_{{ loop.index }},
-        {% endfor %}
-        count(case when is_candidate and duplicate_rank = 1 then 1 end) over (
-            partition by establishment_code, intervention_number
-        ) as n_candidate_rows
+        establishment_code,
+        intervention_number,
+        case
+            {% for column, raw_column in shared_columns %}
+                when min({{ column }}) != max({{ column }}) then '{{ raw_column }}'
+            {% endfor %}
+            else 'code_type'
+        end as group_column,
+        case
+            {% for column, raw_column in shared_columns %}
+                when min({{ column }}) != max({{ column }})
+                    then 'intervention repetee dont les lignes different ({{ raw_column }})'
+            {% endfor %}
+            else 'intervention individuelle repetee pour plusieurs usagers'
+        end as group_reason
     from ranked
+    where is_candidate and duplicate_rank = 1
+    group by establishment_code, intervention_number
+    having
+        (min(intervention_type) = 'I' and count(*) > 1)
+        {% for column, raw_column in shared_columns %}
+            or min({{ column }}) != max({{ column }})
+        {% endfor %}
 ),
 
 group_checked as (
     select
-        *,
+        ranked.*,
+        coalesce(exact_ranks.exact_rank, 1) as exact_rank,
         case
-            when not is_candidate or duplicate_rank > 1 then quarantine_column
-            {% for column, raw_column in shared_columns %}
-                when differs_{{ loop.index }} then '{{ raw_column }}'
-            {% endfor %}
-            when intervention_type = 'I' and n_candidate_rows > 1 then 'code_type'
-            else quarantine_column
+            when not ranked.is_candidate or ranked.duplicate_rank > 1 then ranked.quarantine_column
+            else coalesce(group_verdicts.group_column, ranked.quarantine_column)
         end as failed_column,
         case
-            when not is_candidate or duplicate_rank > 1 then quarantine_reason
-            {% for column, raw_column in shared_columns %}
-                when differs_{{ loop.index }}
-                    then 'intervention repetee dont les lignes different ({{ raw_column }})'
-            {% endfor %}
-            when intervention_type = 'I' and n_candidate_rows > 1
-                then 'intervention individuelle repetee pour plusieurs usagers'
-            else quarantine_reason
+            when not ranked.is_candidate or ranked.duplicate_rank > 1 then ranked.quarantine_reason
+            else coalesce(group_verdicts.group_reason, ranked.quarantine_reason)
         end as failed_reason
-    from grouped
+    from ranked
+    left join group_verdicts
+        on
+            ranked.establishment_code = group_verdicts.establishment_code
+            and ranked.intervention_number = group_verdicts.intervention_number
+    left join exact_ranks
+        on
+            ranked.source_file = exact_ranks.source_file
+            and ranked.source_record = exact_ranks.source_record
 ),
 
 providers as (
