@@ -13,7 +13,13 @@ from zoneinfo import ZoneInfo
 import pytest
 
 # The orchestration extra; ./scripts/test installs it (a missing install fails, not skips).
-from dagster import AssetKey, DagsterInstance, Definitions, build_schedule_context
+from dagster import (
+    AssetCheckSeverity,
+    AssetKey,
+    DagsterInstance,
+    Definitions,
+    build_schedule_context,
+)
 
 from iclsc import pipeline
 from iclsc.fiscal import fiscal_periods
@@ -133,7 +139,20 @@ def test_the_period_job_materialises_a_release_in_process(dagster_env):
         for e in result.all_events
         if e.event_type_value == "ASSET_CHECK_EVALUATION"
     ]
-    assert len(evaluations) > 100 and all(e.passed for e in evaluations)
+    assert len(evaluations) > 100
+    # dbt's error-severity tests block; a warn-severity one reports (the data-quality
+    # criteria: on the tiny extract, a breakdown level of services-annuels withheld whole).
+    # A check that did not pass is one that dbt itself reported as a warning.
+    build_results = json.loads(
+        Path(root / "target" / "dagster" / "build" / "run_results.json").read_text()
+    )
+    warned = {
+        r["unique_id"].split(".")[2] for r in build_results["results"] if r["status"] == "warn"
+    }
+    failed = [e for e in evaluations if not e.passed]
+    assert all(e.severity == AssetCheckSeverity.WARN and e.check_name in warned for e in failed), [
+        (e.check_name, e.severity) for e in failed
+    ]
 
     release = (root / "publication" / "latest").resolve()
     summary = json.loads((release / pipeline.SUMMARY_FILE).read_text())
@@ -145,7 +164,4 @@ def test_the_period_job_materialises_a_release_in_process(dagster_env):
     assert [s["name"] for s in summary["steps"]] == [s.name for s in pipeline.STEPS]
     assert (release / "services-annuels.csv").stat().st_size > 0
     assert lock_in(root / "publication").read_text() == ""
-    run_results = json.loads(
-        Path(root / "target" / "dagster" / "build" / "run_results.json").read_text()
-    )
-    assert run_results["args"]["vars"] == {"publish_through": {"fiscal_year": 2025, "period": 13}}
+    assert build_results["args"]["vars"] == {"publish_through": {"fiscal_year": 2025, "period": 13}}
