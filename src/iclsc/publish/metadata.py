@@ -65,6 +65,8 @@ REQUIRED_EXTRAS = (
     "documentation",
     "provenance",
 )
+TEMPORAL_EXTRAS = ("temporal_start", "temporal_end")
+NOT_TEMPORAL_EXTRAS = tuple(name for name in REQUIRED_EXTRAS if name not in TEMPORAL_EXTRAS)
 
 
 NO_PERSON_COUNTED = (
@@ -72,6 +74,13 @@ NO_PERSON_COUNTED = (
     "transmissions, classés par établissement et par rien qui concerne un usager. La règle "
     "de confidentialité des statistiques sur les usagers ne s'y applique donc pas et aucune "
     "cellule n'est supprimée."
+)
+
+
+NO_PERIOD_YET = (
+    "Ce jeu ne contient encore aucune ligne : aucune des périodes qu'il couvre n'est "
+    "fermée dans l'extraction de cette version. Il se remplira à la fermeture de la "
+    "première."
 )
 
 
@@ -104,7 +113,8 @@ def notes(
         f"Dans cette version : {numbers.cells} cellules, dont {numbers.withheld} supprimées "
         f"({methodology.percent(numbers.withheld_share)}). Périodes couvertes : "
         + (", ".join(covered.labels()) or "aucune")
-        + ".",
+        + "."
+        + ("" if covered.periods else " " + NO_PERIOD_YET),
         "",
         "**Mise à jour.** " + update_schedule(meta, released),
         "",
@@ -130,8 +140,6 @@ def ckan_package(
     extras = {
         "frequency": FREQUENCIES[meta.frequency]["eu"] or FREQUENCIES[meta.frequency]["label"],
         "update_schedule": update_schedule(meta, release["released"]),
-        "temporal_start": covered.start.isoformat() if covered.start else "",
-        "temporal_end": covered.end.isoformat() if covered.end else "",
         "temporal_resolution": FREQUENCIES[meta.frequency]["resolution"],
         "spatial_uri": meta.spatial_uri,
         "spatial_text": f"{meta.spatial_label} ({meta.spatial_granularity})",
@@ -147,6 +155,11 @@ def ckan_package(
         "version_notes": release["version_notes"],
         "conforms_to": "https://datapackage.org/standard/table-schema/",
     }
+    # A dataset with no period yet (an annual table before its first year closes) states no
+    # temporal coverage rather than an empty one; its notes say why it holds no row.
+    if covered.periods:
+        extras["temporal_start"] = covered.start.isoformat()
+        extras["temporal_end"] = covered.end.isoformat()
     return {
         "name": meta.name,
         "title": dataset.title,
@@ -198,10 +211,17 @@ def dcat_dataset(
             "rdfs:label": {"@value": frequency["label"], "@language": "fr"},
         }
     )
-    temporal = {"@type": "dct:PeriodOfTime"}
-    if covered.start:
-        temporal["dcat:startDate"] = _literal(covered.start.isoformat(), "xsd:date")
-        temporal["dcat:endDate"] = _literal(covered.end.isoformat(), "xsd:date")
+    temporal = (
+        {
+            "dct:temporal": {
+                "@type": "dct:PeriodOfTime",
+                "dcat:startDate": _literal(covered.start.isoformat(), "xsd:date"),
+                "dcat:endDate": _literal(covered.end.isoformat(), "xsd:date"),
+            }
+        }
+        if covered.periods
+        else {}
+    )
     distributions = []
     for f in files:
         distribution = {
@@ -245,7 +265,7 @@ def dcat_dataset(
         "dct:accrualPeriodicity": accrual,
         "rdfs:comment": {"@value": update_schedule(meta, release["released"]), "@language": "fr"},
         "dcat:temporalResolution": _literal(frequency["resolution"], "xsd:duration"),
-        "dct:temporal": temporal,
+        **temporal,
         "dct:spatial": {
             "@id": meta.spatial_uri,
             "skos:prefLabel": {"@value": meta.spatial_label, "@language": "fr"},
@@ -272,9 +292,18 @@ def dcat_document(datasets: list[dict]) -> dict:
     return {"@context": CONTEXT, "@graph": datasets}
 
 
-def missing_ckan_fields(package: dict) -> list[str]:
-    """Empty or absent required fields of a CKAN payload (the completeness check)."""
+def missing_ckan_fields(package: dict, covers_periods: bool) -> list[str]:
+    """Empty or absent required fields of a CKAN payload (the completeness check). The
+    temporal coverage is required when the dataset covers a period, and must be absent when
+    it covers none (an empty coverage is not a coverage)."""
     missing = [name for name in REQUIRED_CKAN if not package.get(name)]
     extras = {e["key"]: e["value"] for e in package.get("extras", [])}
-    missing += [f"extras.{name}" for name in REQUIRED_EXTRAS if not extras.get(name)]
+    required = REQUIRED_EXTRAS if covers_periods else NOT_TEMPORAL_EXTRAS
+    missing += [f"extras.{name}" for name in required if not extras.get(name)]
+    if not covers_periods:
+        missing += [
+            f"extras.{name} (the dataset covers no period)"
+            for name in TEMPORAL_EXTRAS
+            if name in extras
+        ]
     return missing

@@ -539,6 +539,12 @@ def dataset_page(
             )
         ]
     )
+    no_chart = (
+        "<p>Ce jeu de données n&#39;a pas de mesure à représenter.</p>"
+        if rows
+        else "<p>Ce jeu ne contient encore aucune ligne : aucune des périodes qu&#39;il couvre "
+        "n&#39;est fermée dans l&#39;extraction de cette version.</p>"
+    )
     warning = ""
     if facts.get("Clé de pseudonymisation") == "développement":
         warning = (
@@ -556,7 +562,7 @@ def dataset_page(
 <p class="note">Une cellule supprimée pour protéger la confidentialité n'a pas de barre; elle est
 marquée « supprimée ». Un total compte des personnes distinctes : il peut être inférieur à la
 somme de ses parties.</p>
-{charts_html if specs else "<p>Ce jeu de données n&#39;a pas de mesure à représenter.</p>"}
+{charts_html if specs else no_chart}
 <h2>Tableau</h2><p class="note">{_e(table_note)} Un tiret marque une valeur supprimée.</p>
 <div id="table" data-status="pending"></div>
 <script type="application/json" id="table-data">{_script_json(table_data(dataset, shown))}</script>

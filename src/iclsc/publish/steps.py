@@ -262,7 +262,7 @@ def write_portal_metadata(release: Release) -> None:
         )
         files = dataset_files(release, dataset)
         package = metadata.ckan_package(dataset, meta, covered, description, info, files)
-        missing = metadata.missing_ckan_fields(package)
+        missing = metadata.missing_ckan_fields(package, bool(covered.periods))
         if missing:
             raise StepError(f"dataset {dataset.resource}: CKAN metadata lacks {', '.join(missing)}")
         node = metadata.dcat_dataset(dataset, meta, covered, description, info, files)
