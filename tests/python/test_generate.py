@@ -669,6 +669,29 @@ def test_largest_remainder():
     assert out.sum() == 10 and out.min() >= 1 and out[3] == out.max()
 
 
+def test_the_full_extract_is_taken_after_its_year_closed():
+    """`full` is the annual publication's extract: every establishment's latest transmission
+    of every period says closed, so the full build counts the annual tables too."""
+    from iclsc.generate.sampling import rng_for
+    from iclsc.generate.schedule import build_schedule
+
+    scale = SCALES["full"]
+    structure = build_structure(load_reference(), scale)
+    periods = scale.periods()
+    args = (structure.establishments, periods, scale.as_of, scale.share_previous_open)
+    schedule = build_schedule(rng_for(42, 0), *args, scale.share_resubmitted, True)
+    latest = {}
+    for t in sorted(schedule, key=lambda t: t.received_at):
+        latest[(t.establishment, t.period_index)] = t
+    assert len(latest) == len(structure.establishments) * 13
+    assert all(t.closed for t in latest.values())
+    assert max(t.received_at.date() for t in schedule) <= scale.as_of
+    assert scale.closes_last_period
+    # the same schedule taken before the closing leaves period 13 open everywhere
+    before = build_schedule(rng_for(42, 0), *args, scale.share_resubmitted, False)
+    assert not any(t.closed for t in before if t.period_index == 12 and not t.superseded)
+
+
 def test_periods_of_each_scale():
     assert [(p.fiscal_year, p.period) for p in SCALES["full"].periods()] == [
         (2025, k) for k in range(1, 14)

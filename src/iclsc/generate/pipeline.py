@@ -128,6 +128,7 @@ def generate(
         config.as_of,
         config.share_previous_open,
         config.share_resubmitted,
+        config.closes_last_period,
     )
     write_installations(out, structure)
     write_transmissions(out, schedule)

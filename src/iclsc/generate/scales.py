@@ -22,6 +22,9 @@ class Scale:
     share_previous_open: float  # establishments whose next-to-last period is still open
     share_resubmitted: float  # earlier periods sent twice
     jobs: int  # worker processes (output does not depend on it)
+    # The extract is taken after the establishments closed its last period: a year-end
+    # extract, whose annual tables are complete. Otherwise the last period is still open.
+    closes_last_period: bool = False
 
     def periods(self) -> list[FiscalPeriod]:
         out = []
@@ -60,18 +63,21 @@ SCALES: dict[str, Scale] = {
         share_resubmitted=0.05,
         jobs=1,
     ),
-    # The real size: one fiscal year, 458 installations, about 1.5 million users.
+    # The real size: one fiscal year, 458 installations, about 1.5 million users, taken
+    # once every establishment closed the year (the annual publication), so that the full
+    # build counts the annual tables too.
     "full": Scale(
         name="full",
-        as_of=date(2026, 4, 20),
+        as_of=date(2026, 5, 20),
         fiscal_years=((2025, 13),),
         rss_codes=None,
         n_installations=458,
         n_persons=1_500_000,
         provider_load=1200,
         min_providers=1,
-        share_previous_open=0.2,
+        share_previous_open=0.0,
         share_resubmitted=0.05,
         jobs=2,
+        closes_last_period=True,
     ),
 }

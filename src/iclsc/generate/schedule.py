@@ -1,7 +1,8 @@
 """When each establishment sends each period, and which periods are sent twice.
 
 One transmission per establishment and period, received some days after the period ends.
-The last period is still open (`N`) everywhere, the one before it for a few establishments.
+The last period is still open (`N`) everywhere, the one before it for a few establishments,
+unless the extract is taken after the last period closed (`closes_last_period`).
 A few earlier periods are sent twice: the first transmission misses late entries and has a
 few rows that the second one corrects; the second (greater `date_transmission`) replaces it
 entirely and is closed (`O`), the first was often still open.
@@ -62,6 +63,7 @@ def build_schedule(
     as_of: date,
     share_previous_open: float,
     share_resubmitted: float,
+    closes_last_period: bool = False,
 ) -> list[Transmission]:
     n_e, n_p = len(establishments), len(periods)
     previous_open = np.zeros(n_e, dtype=bool)
@@ -85,7 +87,7 @@ def build_schedule(
                 fiscal_year=period.fiscal_year,
                 period=period.period,
             )
-            closed = not (k == n_p - 1 or (k == n_p - 2 and previous_open[e]))
+            closed = closes_last_period or not (k == n_p - 1 or (k == n_p - 2 and previous_open[e]))
             if resubmitted[e, k]:
                 first = _received(
                     rng,
