@@ -66,6 +66,12 @@ EXIT_SIGNAL_BASE = 128
 PERIODS_PER_YEAR = 13
 # What the last build of a target directory was, beside dbt's own artifacts: --resume reads it.
 BUILD_STATE_FILE = "iclsc-build.json"
+# The project code each warehouse was last built with, by a build that passed: a run on
+# changed code rebuilds the incremental models from scratch (--full-refresh), or their
+# partitions kept from earlier runs would mix two versions of the logic.
+WAREHOUSE_STATE_FILE = "iclsc-warehouse.json"
+# What decides the warehouse's content: SQL, macros, seeds and the project's variables.
+LOGIC_PATHS = ("models", "macros", "seeds", "snapshots", "dbt_project.yml")
 RUN_LOG_FILE = "run.jsonl"
 SUMMARY_FILE = "run-summary.json"
 RELEASE_LOG_FILE = "run-log.jsonl"
@@ -108,6 +114,7 @@ class RunContext:
     log_dir: Path
     raw_dir: Path | None = None
     extract_fingerprint: str | None = None
+    logic_fingerprint: str | None = None  # of the project code (logic_fingerprint())
     readable_dir: Path | None = None  # what dbt reads: the extract, or the preflight's fixed copy
     is_sample: bool = False
     env: dict[str, str] = field(default_factory=dict)
@@ -339,6 +346,7 @@ def prepare(ctx: RunContext) -> None:
         raise StepFailed(EXIT_CONFIGURATION, f"the extract directory {raw_dir} does not exist")
     ctx.extract_fingerprint = extract_fingerprint(raw_dir)
     ctx.summary.facts["extract"]["fingerprint"] = ctx.extract_fingerprint
+    ctx.logic_fingerprint = logic_fingerprint()
     ctx.env = dbt_environment(raw_dir)
 
 
@@ -408,6 +416,40 @@ def load_raw(ctx: RunContext) -> None:
         )
 
 
+def logic_fingerprint() -> str:
+    """SHA-256 of the files that decide what the models compute (paths and bytes)."""
+    root = project_dir()
+    digest = hashlib.sha256()
+    for top in LOGIC_PATHS:
+        path = root / top
+        files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
+        for file in files:
+            digest.update(file.relative_to(root).as_posix().encode() + b"\0")
+            digest.update(file.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def needs_full_refresh(ctx: RunContext) -> str | None:
+    """Why this build must rebuild the incremental models from scratch, or None."""
+    from iclsc.warehouse import identity
+
+    built = (read_json(ctx.target_dir / WAREHOUSE_STATE_FILE) or {}).get(identity())
+    if built is None:
+        return "no build of this warehouse with this target directory is on record"
+    if built.get("logic_fingerprint") != ctx.logic_fingerprint:
+        return f"the project code changed since run {built.get('run_id')} built the warehouse"
+    return None
+
+
+def record_built_logic(ctx: RunContext) -> None:
+    from iclsc.warehouse import identity
+
+    path = ctx.target_dir / WAREHOUSE_STATE_FILE
+    state = read_json(path) or {}
+    state[identity()] = {"logic_fingerprint": ctx.logic_fingerprint, "run_id": ctx.run_id}
+    write_json(path, state)
+
+
 def plan_build(ctx: RunContext) -> list[str] | None:
     """The dbt arguments of this run's build; None when --resume finds the last build passed."""
     if not ctx.resume:
@@ -425,6 +467,7 @@ def plan_build(ctx: RunContext) -> list[str] | None:
         for name, now, then in (
             ("extract", str(ctx.raw_dir), previous.get("raw_dir")),
             ("extract content", ctx.extract_fingerprint, previous.get("extract_fingerprint")),
+            ("project code", ctx.logic_fingerprint, previous.get("logic_fingerprint")),
             ("period", ctx.publish_through, previous.get("publish_through")),
         )
         if now != then
@@ -473,6 +516,11 @@ def build(ctx: RunContext) -> None:
             by_run=(read_json(state_path) or {}).get("run_id"),
         )
         return
+    if arguments[0] == "build":
+        reason = needs_full_refresh(ctx)
+        if reason is not None:
+            ctx.log.info("full_refresh", reason=reason)
+            arguments = [*arguments, "--full-refresh"]
     write_json(
         state_path,
         {
@@ -480,6 +528,7 @@ def build(ctx: RunContext) -> None:
             "started_at": iso(utc_now()),
             "raw_dir": str(ctx.raw_dir),
             "extract_fingerprint": ctx.extract_fingerprint,
+            "logic_fingerprint": ctx.logic_fingerprint,
             "publish_through": ctx.publish_through,
             "dbt_arguments": arguments,
             "finished": False,
@@ -503,6 +552,8 @@ def build(ctx: RunContext) -> None:
         tests=ctx.summary.dbt["nodes"].get("test", {}),
         failed=ctx.summary.dbt["failed"],
     )
+    if returncode == 0:
+        record_built_logic(ctx)
     if returncode != 0:
         raise StepFailed(
             EXIT_DBT_BUILD,

@@ -151,3 +151,18 @@ def open_warehouse(target: str | None = None):
         yield warehouse
     finally:
         warehouse.close()
+
+
+def identity() -> str:
+    """Which warehouse the current target builds into (not secret: no password)."""
+    target = target_name()
+    if target == "duckdb":
+        return f"duckdb:{duckdb_path().resolve()}"
+    if target == "postgres":
+        return (
+            f"postgres:{os.environ.get('PGHOST', '')}:{os.environ.get('PGPORT', '5432')}/"
+            f"{os.environ.get('PGDATABASE', '')}"
+        )
+    from iclsc.engines.spark import spark_dir
+
+    return f"spark:{spark_dir()}"

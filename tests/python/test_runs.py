@@ -361,11 +361,13 @@ def resume_context(tmp_path: Path, results: list[tuple[str, str]], **state) -> p
         log_dir=tmp_path / "logs",
         raw_dir=raw,
         extract_fingerprint=pipeline.extract_fingerprint(raw),
+        logic_fingerprint=pipeline.logic_fingerprint(),
     )
     built = {
         "run_id": "failed",
         "raw_dir": str(raw),
         "extract_fingerprint": ctx.extract_fingerprint,
+        "logic_fingerprint": ctx.logic_fingerprint,
         "publish_through": {"fiscal_year": 2025, "period": 13},
         "finished": True,
         "invocation_id": "i1",
@@ -419,6 +421,40 @@ def test_resume_refuses_an_extract_that_changed(tmp_path):
         pipeline.plan_build(ctx)
     assert refused.value.exit_code == EXIT_CONFIGURATION
     assert "extract content" in str(refused.value)
+
+
+def test_resume_refuses_a_build_of_other_project_code(tmp_path):
+    ctx = resume_context(tmp_path, FAILED_BUILD, logic_fingerprint="code of another version")
+    with pytest.raises(pipeline.StepFailed) as refused:
+        pipeline.plan_build(ctx)
+    assert refused.value.exit_code == EXIT_CONFIGURATION
+    assert "project code" in str(refused.value)
+
+
+def test_a_build_of_changed_code_rebuilds_from_scratch(tmp_path, monkeypatch):
+    monkeypatch.setenv("ICLSC_DUCKDB_PATH", str(tmp_path / "w.duckdb"))
+    ctx = resume_context(tmp_path, FAILED_BUILD)
+    assert "no build of this warehouse" in pipeline.needs_full_refresh(ctx)
+    pipeline.record_built_logic(ctx)
+    assert pipeline.needs_full_refresh(ctx) is None
+    # another warehouse built from the same target directory is not on record
+    monkeypatch.setenv("ICLSC_DUCKDB_PATH", str(tmp_path / "other.duckdb"))
+    assert "no build of this warehouse" in pipeline.needs_full_refresh(ctx)
+    monkeypatch.setenv("ICLSC_DUCKDB_PATH", str(tmp_path / "w.duckdb"))
+    ctx.logic_fingerprint = "the code after an upgrade"
+    assert "project code changed" in pipeline.needs_full_refresh(ctx)
+
+
+def test_the_logic_fingerprint_follows_the_models_not_the_docs(tmp_path, monkeypatch):
+    monkeypatch.setattr(pipeline, "project_dir", lambda: tmp_path)
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models" / "m.sql").write_text("select 1 as a\n")
+    (tmp_path / "dbt_project.yml").write_text("name: x\n")
+    first = pipeline.logic_fingerprint()
+    (tmp_path / "README.md").write_text("changed prose\n")
+    assert pipeline.logic_fingerprint() == first
+    (tmp_path / "models" / "m.sql").write_text("select 2 as a\n")
+    assert pipeline.logic_fingerprint() != first
 
 
 def test_dbt_output_becomes_log_events(tmp_path):
@@ -543,6 +579,8 @@ def test_the_same_input_gives_the_same_release(workspace):
         flags = ["--fiscal-year", str(period["fiscal_year"]), "--period", str(period["period"])]
     again = workspace.run(*flags)
     assert again.returncode == EXIT_OK, again.stderr[-3000:]
+    # same code, same warehouse: the incremental models keep their partitions
+    assert named(events(again.stderr), "full_refresh") == []
     after = (workspace.publish_dir / "latest").resolve()
     assert after != before
     first = json.loads((before / "datapackage.json").read_text())
@@ -565,6 +603,37 @@ def test_the_same_input_gives_the_same_release(workspace):
         "resources",  # the release diff only, checked above
         "iclsc:files",  # documents and run files that name the release or the run
     }
+
+
+def test_a_warehouse_built_by_older_code_is_rebuilt_not_refused(workspace):
+    """An upgrade changes an incremental model's columns: the scheduled run after it must
+    not fail on dbt's schema check (nor keep partitions computed by the older logic)."""
+    import duckdb
+
+    workspace.ensure_release()
+    warehouse = Path(workspace.env["ICLSC_DUCKDB_PATH"])
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("alter table intermediate.int_person_years drop column source_fingerprint")
+    state_path = workspace.target_dir / pipeline.WAREHOUSE_STATE_FILE
+    state = json.loads(state_path.read_text())
+    assert len(state) == 1, state
+    for built in state.values():
+        built["logic_fingerprint"] = "the code before the upgrade"
+    state_path.write_text(json.dumps(state))
+
+    done = workspace.run()
+    assert done.returncode == EXIT_OK, done.stderr[-3000:]
+    refreshed = named(events(done.stderr), "full_refresh")
+    assert refreshed and "project code changed" in refreshed[0]["reason"]
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        columns = {
+            row[0]
+            for row in con.execute(
+                "select column_name from information_schema.columns "
+                "where table_schema = 'intermediate' and table_name = 'int_person_years'"
+            ).fetchall()
+        }
+    assert "source_fingerprint" in columns
 
 
 @pytest.mark.slow
