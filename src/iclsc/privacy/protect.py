@@ -410,7 +410,9 @@ class Part:
                 known = self.knowledge(attacker, m)
                 if not known:
                     continue
-                low, high = system.low.copy(), system.high.copy()
+                # From the public fixed point (valid for every table, so for the insider's
+                # too): only the relations of their own cells have anything new to imply.
+                low, high = low_public.copy(), high_public.copy()
                 own = np.zeros(system.size, dtype=bool)
                 for c, (lo, hi) in known.items():
                     v = variable.get(c)
@@ -418,7 +420,8 @@ class Part:
                         continue
                     low[v], high[v] = max(low[v], lo), min(high[v], hi)
                     own[v] = lo == hi
-                low, high = propagate(system, low, high)
+                moved = (low != low_public) | (high != high_public)
+                low, high = propagate(system, low, high, changed=moved)
                 # The cells the insider's knowledge moves a bound of: a few witness rounds
                 # each (the public audit already settled them without it).
                 targets = system.target & ((low != low_public) | (high != high_public)) & ~own
