@@ -31,10 +31,10 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field, replace
 
 import numpy as np
-from scipy.optimize import Bounds, LinearConstraint, milp
+from scipy.optimize import Bounds, LinearConstraint
 from scipy.sparse import csr_matrix, hstack
 
-from iclsc.privacy.certify import certify
+from iclsc.privacy.certify import certify, milp
 from iclsc.privacy.cube import TOTAL, Cube, Table
 from iclsc.privacy.recount import Recounter
 from iclsc.privacy.system import binding_rows, build_system, propagate
@@ -157,6 +157,9 @@ class Part:
         self.moves_left = MOVE_BUDGET
         self.relaxed_attempts: dict[tuple, int] = defaultdict(int)
         self.union_cache: dict[frozenset, tuple[int, int]] = {}
+        # (measure, insider or None) -> cells a round's audit proved safe: they stay safe,
+        # since the protection only withholds more (see `public_exposures`).
+        self.proved_safe: dict[tuple[str, str | None], set[int]] = defaultdict(set)
         self.shares: dict[str, dict[int, object]] | None = None
 
     # ------------------------------------------------------------------ state
@@ -351,15 +354,37 @@ class Part:
             yield m, system, base
 
     def public_exposures(self) -> tuple[list[Exposure], dict]:
+        """The audit of the part, with the true table as a known solution, of the cells no
+        earlier round proved safe.
+
+        A cell proved safe stays safe while the protection only withholds more: a published
+        cell that becomes a variable keeps its value in every table the audit admitted
+        before (the propagated bounds of the new system hold the old ones with that cell at
+        its value, every row holding at the true table), so the integer tables that proved
+        an interval wide, or reaching the threshold, remain tables of the new system. So a
+        round audits the cells withheld since, and those still exposed: the work of a round
+        follows what it changed. The publication's final audit checks everything afresh.
+        """
         exposures, state = [], {}
         for m, system, base in self.systems():
             low, high = propagate(system)
-            intervals = certify(system, low, high, base=base, prove_exposures=True)
-            self.report.integer_programs += intervals.integer_programs
             state[m] = (system, low, high, base)
-            for v in intervals.exposed_variables():
-                exposures.append(Exposure(m, int(system.cells[v]), intervals.kind[v]))
+            found = self._certified(system, low, high, base, (m, None), system.target)
+            exposures += [Exposure(m, cell, kind) for cell, kind in found]
         return exposures, state
+
+    def _certified(self, system, low, high, base, memo, targets, rounds=None):
+        """certify over the targets not yet proved safe; remembers those it proves safe.
+        Returns (cell, kind) of every exposed target."""
+        safe = self.proved_safe[memo]
+        open_targets = targets & ~np.isin(system.cells, np.fromiter(safe, np.int64, len(safe)))
+        if not open_targets.any():
+            return []
+        options = {} if rounds is None else {"rounds": rounds}
+        intervals = certify(system, low, high, base=base, targets=open_targets, **options)
+        self.report.integer_programs += intervals.integer_programs
+        safe.update(int(c) for c in system.cells[open_targets & ~intervals.exposed])
+        return [(int(system.cells[v]), intervals.kind[v]) for v in intervals.exposed_variables()]
 
     # ------------------------------------------------------------------ 4. insiders
 
@@ -427,17 +452,13 @@ class Part:
                 targets = system.target & ((low != low_public) | (high != high_public)) & ~own
                 if not targets.any():
                     continue
-                intervals = certify(
-                    system,
-                    low,
-                    high,
-                    base=base,
-                    targets=targets,
-                    rounds=INSIDER_ROUNDS,
+                # Their knowledge only grows as more is withheld (their newly withheld cells
+                # are known at their value, which every table they admitted had): a cell
+                # proved safe against them stays safe.
+                found = self._certified(
+                    system, low, high, base, (m, attacker), targets, INSIDER_ROUNDS
                 )
-                self.report.integer_programs += intervals.integer_programs
-                for v in intervals.exposed_variables():
-                    exposures.append(Exposure(m, int(system.cells[v]), intervals.kind[v], attacker))
+                exposures += [Exposure(m, cell, kind, attacker) for cell, kind in found]
         return exposures
 
     # ------------------------------------------------------------------ repair
