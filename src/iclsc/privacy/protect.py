@@ -53,6 +53,8 @@ MOVE_TIME_LIMIT = 120.0
 MOVE_BUDGET = 40
 # Witness rounds for the cells an insider's knowledge bears on.
 INSIDER_ROUNDS = 3
+# Insiders audited together as one coalition (see Part._insiders_certified).
+INSIDER_BATCH = 64
 # Rounds of the final audit (the publication's own, on the whole release) and repair.
 FINAL_ROUNDS = 6
 # Aggregates a provider knows of their own share, by name of the true-count column.
@@ -431,6 +433,8 @@ class Part:
             if base is None:
                 continue
             variable = {int(c): v for v, c in enumerate(system.cells)}
+            joint = system.matrix[system.joint]
+            views = []
             for attacker in attackers:
                 known = self.knowledge(attacker, m)
                 if not known:
@@ -448,15 +452,48 @@ class Part:
                 moved = (low != low_public) | (high != high_public)
                 low, high = propagate(system, low, high, changed=moved)
                 # The cells the insider's knowledge moves a bound of: a few witness rounds
-                # each (the public audit already settled them without it).
-                targets = system.target & ((low != low_public) | (high != high_public)) & ~own
-                if not targets.any():
-                    continue
-                # Their knowledge only grows as more is withheld (their newly withheld cells
-                # are known at their value, which every table they admitted had): a cell
-                # proved safe against them stays safe.
+                # each (the public audit already settled them without it). Their knowledge
+                # only grows as more is withheld (their newly withheld cells are known at
+                # their value, which every table they admitted had): a cell proved safe
+                # against them stays safe.
+                moved = (low != low_public) | (high != high_public)
+                safe = self.proved_safe[(m, attacker)]
+                targets = (
+                    system.target
+                    & moved
+                    & ~own
+                    & ~np.isin(system.cells, np.fromiter(safe, np.int64, len(safe)))
+                )
+                if targets.any():
+                    views.append((attacker, low, high, targets, moved))
+            for batch in _batches(views, joint):
+                exposures += self._insiders_certified(m, system, base, batch)
+        return exposures
+
+    def _insiders_certified(self, m, system, base, batch) -> list[Exposure]:
+        """Insiders whose knowledge bears on separate cells, audited together as one
+        coalition (one set of integer programs instead of one per insider): the coalition
+        knows what each of them knows, so a cell it cannot pin, nor bound below the
+        threshold, is safe against each of them alone. A cell it exposes is audited again
+        against the insider alone (their verdict, their repair)."""
+        if len(batch) == 1:
+            attacker, low, high, targets, _ = batch[0]
+            found = self._certified(system, low, high, base, (m, attacker), targets, INSIDER_ROUNDS)
+            return [Exposure(m, cell, kind, attacker) for cell, kind in found]
+        low = np.maximum.reduce([view[1] for view in batch])
+        high = np.minimum.reduce([view[2] for view in batch])
+        targets = np.logical_or.reduce([view[3] for view in batch])
+        intervals = certify(system, low, high, base=base, targets=targets, rounds=INSIDER_ROUNDS)
+        self.report.integer_programs += intervals.integer_programs
+        exposures = []
+        for attacker, own_low, own_high, own_targets, _ in batch:
+            self.proved_safe[(m, attacker)].update(
+                int(c) for c in system.cells[own_targets & ~intervals.exposed]
+            )
+            again = own_targets & intervals.exposed
+            if again.any():
                 found = self._certified(
-                    system, low, high, base, (m, attacker), targets, INSIDER_ROUNDS
+                    system, own_low, own_high, base, (m, attacker), again, INSIDER_ROUNDS
                 )
                 exposures += [Exposure(m, cell, kind, attacker) for cell, kind in found]
         return exposures
@@ -850,6 +887,29 @@ class Part:
                 f"privacy: {self.cube.universe} {self.report.part} round {self.report.rounds}: "
                 f"{count} {kind} case(s){kinds}, {added} cell(s) added, {detail}"
             )
+
+
+def _batches(views, joint) -> list[list]:
+    """Insiders' views grouped so that, within a group, the cells whose bounds each one's
+    knowledge moves, and the cells one relation away from them, are apart (first fit, in
+    the insiders' order, at most INSIDER_BATCH per group): their audits hardly interact,
+    so auditing them together rarely exposes what one alone would not."""
+    batches: list[tuple[list, np.ndarray]] = []
+    by_column = joint.tocsc()
+    for view in views:
+        moved = np.flatnonzero(view[4])
+        rows = np.unique(by_column[:, moved].nonzero()[0])
+        near = np.union1d(moved, np.unique(joint[rows].nonzero()[1])) if len(rows) else moved
+        for group, used in batches:
+            if len(group) < INSIDER_BATCH and not used[near].any():
+                group.append(view)
+                used[near] = True
+                break
+        else:
+            used = np.zeros(joint.shape[1], dtype=bool)
+            used[near] = True
+            batches.append(([view], used))
+    return [group for group, _ in batches]
 
 
 def _neighbourhood(matrix, csc, start, radius: int | None) -> np.ndarray:
