@@ -81,7 +81,7 @@ def _stdout_to_null():
     try:
         sys.stdout.flush()
         saved = os.dup(1)
-    except (OSError, ValueError):  # no standard output to guard
+    except (AttributeError, OSError, ValueError):  # no standard output to guard
         yield
         return
     try:
