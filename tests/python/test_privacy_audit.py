@@ -6,9 +6,12 @@ passing and the audit refusing.
 
 from __future__ import annotations
 
+import ctypes
+
 import pytest
 from privacy_tables import one_way, table
 
+from iclsc.privacy import certify
 from iclsc.privacy.audit import audit_tables
 from iclsc.privacy.cube import CubeError
 from iclsc.privacy.system import InconsistentRelease
@@ -164,3 +167,16 @@ def test_a_corrected_earlier_release_is_not_used():
     stale[("R2", "M")] = 31
     result = audit_tables([two_by_two(cells)], history=[[two_by_two(stale)]])
     assert result.known_from_earlier == 0 and result.notes
+
+
+def test_what_the_solver_prints_in_c_stays_off_standard_output(capfd):
+    # HiGHS prints a debugging line with printf during some integer programs; the audit's
+    # output (JSON on stdout) must not carry it. The C buffer is flushed inside the guard.
+    libc = ctypes.CDLL(None)
+    print("before", flush=True)
+    with certify._stdout_to_null():
+        libc.printf(b"HighsMipSolverData stray line\n")
+    print("after", flush=True)
+    libc.fflush(None)
+    out = capfd.readouterr().out
+    assert "stray" not in out and "before" in out and "after" in out

@@ -29,6 +29,8 @@ from iclsc.privacy.bench import (
     published,
     run,
 )
+from iclsc.privacy.cube import build_cubes
+from iclsc.privacy.system import build_system, propagate
 
 TREE = {"R1": ["L11", "L12"], "R2": ["L21", "L22"]}
 AGES = ["jeune", "adulte", "aine"]
@@ -167,6 +169,87 @@ def test_random_hierarchical_three_way_tables_are_protected(records):
     for provider, view in sole_provider_views(generated, withheld):
         exposures = audit_tables([published(generated, view)]).exposures
         assert not exposures, (provider, [f"{f.cell}: {f.reason}" for f in exposures][:3])
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(hierarchical_records(), st.randoms(use_true_random=False))
+def test_withholding_more_never_exposes_a_cell_proved_safe(records, random):
+    """The protection's rounds audit only the cells no earlier round proved safe (protect.py,
+    public_exposures): sound only if withholding more cells never turns a cell proved safe
+    into a proved exposure. Checked here with two fresh audits."""
+    generated = build("t", axes_3d(), records)
+    withheld = generated.primary.copy()
+    nonzero = np.flatnonzero(~withheld & (generated.persons > 0))
+    withheld[random.sample(list(nonzero), min(len(nonzero), 4))] = True
+    before = audit_tables([published(generated, withheld)]).findings
+    more = withheld.copy()
+    nonzero = np.flatnonzero(~more & (generated.persons > 0))
+    more[random.sample(list(nonzero), min(len(nonzero), 3))] = True
+    after = {(f.cell, f.measure): f for f in audit_tables([published(generated, more)]).findings}
+    for f in before:
+        if not f.exposed:
+            later = after[(f.cell, f.measure)]
+            assert later.kind not in ("pinned", "threshold"), (f.cell, f.measure, later.reason)
+
+
+def naive_propagation(system) -> tuple[np.ndarray, np.ndarray]:
+    """Every row, one at a time, tightens the bounds of its variables, until none moves."""
+    low, high = system.low.astype(float).copy(), system.high.astype(float).copy()
+    dense = system.matrix.toarray()
+    moved = True
+    while moved:
+        moved = False
+        for r, row in enumerate(dense):
+            for v in np.flatnonzero(row):
+                rest_min = rest_max = 0.0
+                for u in np.flatnonzero(row):
+                    if u != v:
+                        ends = (row[u] * low[u], row[u] * high[u])
+                        rest_min += min(ends)
+                        rest_max += max(ends)
+                bounds = sorted(
+                    (
+                        (system.row_low[r] - rest_max) / row[v],
+                        (system.row_high[r] - rest_min) / row[v],
+                    )
+                )
+                new_low = max(low[v], np.ceil(bounds[0] - 1e-9))
+                new_high = min(high[v], np.floor(bounds[1] + 1e-9))
+                if (new_low, new_high) != (low[v], high[v]):
+                    low[v], high[v], moved = new_low, new_high, True
+    return low, high
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(hierarchical_records(), st.randoms(use_true_random=False))
+def test_propagation_reaches_the_fixed_point_of_every_row(records, random):
+    """propagate evaluates only the rows of variables the last round moved, and an insider's
+    propagation starts from the public fixed point: both must reach the bounds that
+    evaluating every row, one at a time, reaches."""
+    generated = build("t", axes_3d(), records)
+    withheld = generated.primary.copy()
+    nonzero = np.flatnonzero(~withheld & (generated.persons > 0))
+    withheld[random.sample(list(nonzero), min(len(nonzero), 6))] = True
+    cube = build_cubes([published(generated, withheld)])["u"]
+    for part, cells in cube.parts().items():
+        system = build_system(cube, cells, cube.relations(cells), "nb_usagers", RULE)
+        if not system.size:
+            continue
+        low, high = propagate(system)
+        expected = naive_propagation(system)
+        assert np.array_equal(low, expected[0]) and np.array_equal(high, expected[1]), part
+        # An insider who knows one withheld cell exactly.
+        v = random.randrange(system.size)
+        value = float(generated.persons[generated.keys.index(cube.keys[system.cells[v]])])
+        known_low, known_high = low.copy(), high.copy()
+        known_low[v] = known_high[v] = value
+        moved = np.arange(system.size) == v
+        incremental = propagate(system, known_low, known_high, changed=moved)
+        from_scratch_low, from_scratch_high = system.low.copy(), system.high.copy()
+        from_scratch_low[v] = from_scratch_high[v] = value
+        scratch = propagate(system, from_scratch_low, from_scratch_high)
+        assert np.array_equal(incremental[0], scratch[0]), part
+        assert np.array_equal(incremental[1], scratch[1]), part
 
 
 # ---------------------------------------------------------------- b. LP is not enough

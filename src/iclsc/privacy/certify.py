@@ -31,11 +31,16 @@ counts as exposed: the protection withholds more until every cell is settled.
 
 from __future__ import annotations
 
+import ctypes
 import math
+import os
+import sys
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import Bounds, LinearConstraint, milp
+from scipy.optimize import Bounds, LinearConstraint
+from scipy.optimize import milp as scipy_milp
 from scipy.sparse import csr_matrix, hstack, vstack
 
 from iclsc.privacy.system import InconsistentRelease, System, components
@@ -57,6 +62,43 @@ EXACT_PROGRAMS = 300
 TIME_LIMIT = 300.0
 # HiGHS's status when an integer program is infeasible.
 INFEASIBLE = 2
+
+
+try:
+    _C_FLUSH = ctypes.CDLL(None).fflush
+except (AttributeError, OSError, TypeError):  # no C library to load by name (Windows)
+    _C_FLUSH = None
+
+
+@contextmanager
+def _stdout_to_null():
+    """File descriptor 1 on /dev/null for the duration: HiGHS (1.12, in scipy 1.17) prints
+    "HighsMipSolverData::transformNewIntegerFeasibleSolution tmpSolver.run();" with the C
+    library's printf whatever its output options say, into the audit's own output. The C
+    buffers are flushed before fd 1 comes back, so nothing it printed leaks out later.
+    Python's own output is flushed first; fd 1 is process-wide, so another thread's
+    output during a solve would be lost (the privacy steps run no other thread)."""
+    try:
+        sys.stdout.flush()
+        saved = os.dup(1)
+    except (AttributeError, OSError, ValueError):  # no standard output to guard
+        yield
+        return
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 1)
+        yield
+    finally:
+        if _C_FLUSH is not None:
+            _C_FLUSH(None)
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+def milp(**problem):
+    """scipy.optimize.milp, without HiGHS's stray printing on standard output."""
+    with _stdout_to_null():
+        return scipy_milp(**problem)
 
 
 def _milp(**problem):

@@ -31,10 +31,10 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field, replace
 
 import numpy as np
-from scipy.optimize import Bounds, LinearConstraint, milp
+from scipy.optimize import Bounds, LinearConstraint
 from scipy.sparse import csr_matrix, hstack
 
-from iclsc.privacy.certify import certify
+from iclsc.privacy.certify import certify, milp
 from iclsc.privacy.cube import TOTAL, Cube, Table
 from iclsc.privacy.recount import Recounter
 from iclsc.privacy.system import binding_rows, build_system, propagate
@@ -53,6 +53,8 @@ MOVE_TIME_LIMIT = 120.0
 MOVE_BUDGET = 40
 # Witness rounds for the cells an insider's knowledge bears on.
 INSIDER_ROUNDS = 3
+# Insiders audited together as one coalition (see Part._insiders_certified).
+INSIDER_BATCH = 64
 # Rounds of the final audit (the publication's own, on the whole release) and repair.
 FINAL_ROUNDS = 6
 # Aggregates a provider knows of their own share, by name of the true-count column.
@@ -157,6 +159,9 @@ class Part:
         self.moves_left = MOVE_BUDGET
         self.relaxed_attempts: dict[tuple, int] = defaultdict(int)
         self.union_cache: dict[frozenset, tuple[int, int]] = {}
+        # (measure, insider or None) -> cells a round's audit proved safe: they stay safe,
+        # since the protection only withholds more (see `public_exposures`).
+        self.proved_safe: dict[tuple[str, str | None], set[int]] = defaultdict(set)
         self.shares: dict[str, dict[int, object]] | None = None
 
     # ------------------------------------------------------------------ state
@@ -351,15 +356,37 @@ class Part:
             yield m, system, base
 
     def public_exposures(self) -> tuple[list[Exposure], dict]:
+        """The audit of the part, with the true table as a known solution, of the cells no
+        earlier round proved safe.
+
+        A cell proved safe stays safe while the protection only withholds more: a published
+        cell that becomes a variable keeps its value in every table the audit admitted
+        before (the propagated bounds of the new system hold the old ones with that cell at
+        its value, every row holding at the true table), so the integer tables that proved
+        an interval wide, or reaching the threshold, remain tables of the new system. So a
+        round audits the cells withheld since, and those still exposed: the work of a round
+        follows what it changed. The publication's final audit checks everything afresh.
+        """
         exposures, state = [], {}
         for m, system, base in self.systems():
             low, high = propagate(system)
-            intervals = certify(system, low, high, base=base, prove_exposures=True)
-            self.report.integer_programs += intervals.integer_programs
             state[m] = (system, low, high, base)
-            for v in intervals.exposed_variables():
-                exposures.append(Exposure(m, int(system.cells[v]), intervals.kind[v]))
+            found = self._certified(system, low, high, base, (m, None), system.target)
+            exposures += [Exposure(m, cell, kind) for cell, kind in found]
         return exposures, state
+
+    def _certified(self, system, low, high, base, memo, targets, rounds=None):
+        """certify over the targets not yet proved safe; remembers those it proves safe.
+        Returns (cell, kind) of every exposed target."""
+        safe = self.proved_safe[memo]
+        open_targets = targets & ~np.isin(system.cells, np.fromiter(safe, np.int64, len(safe)))
+        if not open_targets.any():
+            return []
+        options = {} if rounds is None else {"rounds": rounds}
+        intervals = certify(system, low, high, base=base, targets=open_targets, **options)
+        self.report.integer_programs += intervals.integer_programs
+        safe.update(int(c) for c in system.cells[open_targets & ~intervals.exposed])
+        return [(int(system.cells[v]), intervals.kind[v]) for v in intervals.exposed_variables()]
 
     # ------------------------------------------------------------------ 4. insiders
 
@@ -406,11 +433,15 @@ class Part:
             if base is None:
                 continue
             variable = {int(c): v for v, c in enumerate(system.cells)}
+            joint = system.matrix[system.joint]
+            views = []
             for attacker in attackers:
                 known = self.knowledge(attacker, m)
                 if not known:
                     continue
-                low, high = system.low.copy(), system.high.copy()
+                # From the public fixed point (valid for every table, so for the insider's
+                # too): only the relations of their own cells have anything new to imply.
+                low, high = low_public.copy(), high_public.copy()
                 own = np.zeros(system.size, dtype=bool)
                 for c, (lo, hi) in known.items():
                     v = variable.get(c)
@@ -418,23 +449,53 @@ class Part:
                         continue
                     low[v], high[v] = max(low[v], lo), min(high[v], hi)
                     own[v] = lo == hi
-                low, high = propagate(system, low, high)
+                moved = (low != low_public) | (high != high_public)
+                low, high = propagate(system, low, high, changed=moved)
                 # The cells the insider's knowledge moves a bound of: a few witness rounds
-                # each (the public audit already settled them without it).
-                targets = system.target & ((low != low_public) | (high != high_public)) & ~own
-                if not targets.any():
-                    continue
-                intervals = certify(
-                    system,
-                    low,
-                    high,
-                    base=base,
-                    targets=targets,
-                    rounds=INSIDER_ROUNDS,
+                # each (the public audit already settled them without it). Their knowledge
+                # only grows as more is withheld (their newly withheld cells are known at
+                # their value, which every table they admitted had): a cell proved safe
+                # against them stays safe.
+                moved = (low != low_public) | (high != high_public)
+                safe = self.proved_safe[(m, attacker)]
+                targets = (
+                    system.target
+                    & moved
+                    & ~own
+                    & ~np.isin(system.cells, np.fromiter(safe, np.int64, len(safe)))
                 )
-                self.report.integer_programs += intervals.integer_programs
-                for v in intervals.exposed_variables():
-                    exposures.append(Exposure(m, int(system.cells[v]), intervals.kind[v], attacker))
+                if targets.any():
+                    views.append((attacker, low, high, targets, moved))
+            for batch in _batches(views, joint):
+                exposures += self._insiders_certified(m, system, base, batch)
+        return exposures
+
+    def _insiders_certified(self, m, system, base, batch) -> list[Exposure]:
+        """Insiders whose knowledge bears on separate cells, audited together as one
+        coalition (one set of integer programs instead of one per insider): the coalition
+        knows what each of them knows, so a cell it cannot pin, nor bound below the
+        threshold, is safe against each of them alone. A cell it exposes is audited again
+        against the insider alone (their verdict, their repair)."""
+        if len(batch) == 1:
+            attacker, low, high, targets, _ = batch[0]
+            found = self._certified(system, low, high, base, (m, attacker), targets, INSIDER_ROUNDS)
+            return [Exposure(m, cell, kind, attacker) for cell, kind in found]
+        low = np.maximum.reduce([view[1] for view in batch])
+        high = np.minimum.reduce([view[2] for view in batch])
+        targets = np.logical_or.reduce([view[3] for view in batch])
+        intervals = certify(system, low, high, base=base, targets=targets, rounds=INSIDER_ROUNDS)
+        self.report.integer_programs += intervals.integer_programs
+        exposures = []
+        for attacker, own_low, own_high, own_targets, _ in batch:
+            self.proved_safe[(m, attacker)].update(
+                int(c) for c in system.cells[own_targets & ~intervals.exposed]
+            )
+            again = own_targets & intervals.exposed
+            if again.any():
+                found = self._certified(
+                    system, own_low, own_high, base, (m, attacker), again, INSIDER_ROUNDS
+                )
+                exposures += [Exposure(m, cell, kind, attacker) for cell, kind in found]
         return exposures
 
     # ------------------------------------------------------------------ repair
@@ -826,6 +887,29 @@ class Part:
                 f"privacy: {self.cube.universe} {self.report.part} round {self.report.rounds}: "
                 f"{count} {kind} case(s){kinds}, {added} cell(s) added, {detail}"
             )
+
+
+def _batches(views, joint) -> list[list]:
+    """Insiders' views grouped so that, within a group, the cells whose bounds each one's
+    knowledge moves, and the cells one relation away from them, are apart (first fit, in
+    the insiders' order, at most INSIDER_BATCH per group): their audits hardly interact,
+    so auditing them together rarely exposes what one alone would not."""
+    batches: list[tuple[list, np.ndarray]] = []
+    by_column = joint.tocsc()
+    for view in views:
+        moved = np.flatnonzero(view[4])
+        rows = np.unique(by_column[:, moved].nonzero()[0])
+        near = np.union1d(moved, np.unique(joint[rows].nonzero()[1])) if len(rows) else moved
+        for group, used in batches:
+            if len(group) < INSIDER_BATCH and not used[near].any():
+                group.append(view)
+                used[near] = True
+                break
+        else:
+            used = np.zeros(joint.shape[1], dtype=bool)
+            used[near] = True
+            batches.append(([view], used))
+    return [group for group, _ in batches]
 
 
 def _neighbourhood(matrix, csc, start, radius: int | None) -> np.ndarray:
