@@ -91,6 +91,7 @@ class PartReport:
     rounds: int = 0
     integer_programs: int = 0
     attackers: int = 0
+    republished: int = 0
 
 
 class Part:
@@ -158,6 +159,9 @@ class Part:
         self.relaxed_attempts: dict[tuple, int] = defaultdict(int)
         self.union_cache: dict[frozenset, tuple[int, int]] = {}
         self.shares: dict[str, dict[int, object]] | None = None
+        # Cells this protection withheld: cell -> (reason, published values before).
+        self.complements: dict[int, tuple[str, dict]] = {}
+        self._relations_of: dict[int, list] | None = None
 
     # ------------------------------------------------------------------ state
 
@@ -179,14 +183,45 @@ class Part:
             if self.cube.withheld[c]:
                 continue
             self.cube.withheld[c] = True
+            self.complements[c] = (reason, {m: self.cube.values[m][c] for m in self.measures})
             for m in self.measures:
                 self.cube.values[m][c] = None
             self.report.added[reason] += 1
             added += 1
         return added
 
+    def _set_published(self, c: int, published: bool) -> None:
+        """Flips a complement this protection added between withheld and published (with
+        the values it had before), outside the report."""
+        values = self.complements[c][1]
+        self.cube.withheld[c] = not published
+        for m in self.measures:
+            self.cube.values[m][c] = values[m] if published else None
+
     def by_cost(self, cells) -> list[int]:
         return sorted(cells, key=lambda c: self.cost[self.col[c]])
+
+    def opens(self, c: int) -> int:
+        """Relations that withholding c would leave with c as their only withheld cell:
+        each then needs a complement of its own. A complement in relations that already
+        hold withheld cells closes a loop instead of starting a chain (the hypercube's
+        strength, chosen here relation by relation)."""
+        count = 0
+        for relation in self.relations_of(c):
+            if not relation.complete:
+                continue
+            if not any(self.cube.measures[m].adds_along(relation.dimension) for m in self.measures):
+                continue
+            if not any(
+                x != c and self.cube.withheld[x] and x not in self.known_cells
+                for x in (relation.margin, *relation.members)
+            ):
+                count += 1
+        return count
+
+    def by_choice(self, cells) -> list[int]:
+        """Complements in order of preference: fewest relations opened, then cheapest."""
+        return sorted(cells, key=lambda c: (self.opens(c), self.cost[self.col[c]]))
 
     # ------------------------------------------------------------------ 1. relation rules
 
@@ -222,7 +257,7 @@ class Part:
                 return total
 
     def pick_complement(self, relation, m, total_withheld, k, need) -> int | None:
-        candidates = self.by_cost([c for c in relation.members if self.publishable(c)])
+        candidates = self.by_choice([c for c in relation.members if self.publishable(c)])
         for c in candidates:
             if total_withheld + self.x[m][self.col[c]] - k >= need:
                 return c
@@ -286,7 +321,7 @@ class Part:
     def pick_in_row(self, m: str, cells: tuple[int, ...], need: float) -> int | None:
         """The cheapest publishable cell of a relation: withholding it lifts the bound of
         the others by its value minus 1, so at least need + 1 if one is that large."""
-        options = self.by_cost([c for c in cells if self.publishable(c)])
+        options = self.by_choice([c for c in cells if self.publishable(c)])
         for c in options:
             if self.x[m][self.col[c]] - 1 >= need:
                 return c
@@ -299,8 +334,28 @@ class Part:
     def union_rules(self) -> int:
         if self.recounter is None:
             return 0
+        added = 0
+        for cells, relations in self.primary_unions(self.relations).items():
+            persons, providers = self.union_cache[cells]
+            if persons >= self.min_persons and providers >= self.min_providers:
+                continue
+            relation = relations[0]
+            if any(not self.primary[self.col[c]] for c in relation.members if self.is_withheld(c)):
+                continue
+            options = self.by_cost([c for c in relation.members if self.publishable(c)])
+            pick = options[0] if options else None
+            if pick is None and self.publishable(relation.margin):
+                pick = relation.margin
+            if pick is not None:
+                added += self.withhold([pick], "union rule")
+        return added
+
+    def primary_unions(self, relations) -> dict[frozenset, list]:
+        """Withheld members (two or more, every one failing the rule alone) of each given
+        relation whose margin is published and along which a measure adds (so their sum is
+        derivable) -> those relations, in key order; every union recounted (union_cache)."""
         candidates: dict[frozenset, list] = {}
-        for relation in self.relations:
+        for relation in relations:
             if not relation.complete or self.is_withheld(relation.margin):
                 continue
             if not any(self.cube.measures[m].adds_along(relation.dimension) for m in self.measures):
@@ -319,21 +374,7 @@ class Part:
             }
             for set_id, counts in self.recounter.unions(wanted).items():
                 self.union_cache[ids[set_id]] = counts
-        added = 0
-        for cells, relations in sorted(candidates.items(), key=lambda item: sorted(item[0])):
-            persons, providers = self.union_cache[cells]
-            if persons >= self.min_persons and providers >= self.min_providers:
-                continue
-            relation = relations[0]
-            if any(not self.primary[self.col[c]] for c in relation.members if self.is_withheld(c)):
-                continue
-            options = self.by_cost([c for c in relation.members if self.publishable(c)])
-            pick = options[0] if options else None
-            if pick is None and self.publishable(relation.margin):
-                pick = relation.margin
-            if pick is not None:
-                added += self.withhold([pick], "union rule")
-        return added
+        return dict(sorted(candidates.items(), key=lambda item: sorted(item[0])))
 
     # ------------------------------------------------------------------ 3. audit
 
@@ -730,6 +771,120 @@ class Part:
         picked = [cells[j] for j in switch if move[j] != 0]
         return move, picked
 
+    # ------------------------------------------------------------------ 5. re-publication
+
+    def republish(self) -> int:
+        """Publishes again every complement the pattern turns out not to need.
+
+        The rules and repairs choose complements one relation or one exposure at a time, so
+        later complements often make earlier ones redundant (a loop of withheld cells closes
+        and the cells that led there are no longer needed). Each complement this protection
+        added is tried, most informative first (highest cost: margins, then large counts,
+        then the key): published again, it stays published only when every check still
+        holds around it (`safe_without`). Publishing a cell only ever narrows what an
+        attacker can deduce, so a complement that must stay withheld now would have to later
+        as well: one pass in a total order, the same pattern from the same input. Returns
+        the cells published again.
+        """
+        candidates = sorted(
+            (c for c in self.complements if self.cube.withheld[c]),
+            key=lambda c: -self.cost[self.col[c]],
+        )
+        republished = 0
+        for c in candidates:
+            linked = self.linked(c)
+            self._set_published(c, True)
+            if not self.safe_without(linked):
+                self._set_published(c, False)
+                continue
+            reason = self.complements[c][0]
+            self.report.added[reason] -= 1
+            if not self.report.added[reason]:
+                del self.report.added[reason]
+            republished += 1
+        self.report.republished += republished
+        return republished
+
+    def linked(self, c: int) -> dict[str, np.ndarray]:
+        """Per measure, the cells linked to c through relations among cells an attacker does
+        not read (withheld, or in no table), c included: publishing c can only change what
+        is deducible about these (the rest is an independent part of the system)."""
+        out = {}
+        for m in self.measures:
+            known = self.known[m]
+            values = self.cube.values[m]
+            unknown = np.array([values[x] is None and x not in known for x in self.cells])
+            if not unknown[self.col[c]]:
+                continue
+            columns = np.flatnonzero(unknown)
+            graph = self.structural[m].matrix[:, columns].tocsr()
+            start = int(np.searchsorted(columns, self.col[c]))
+            reached = _neighbourhood(graph, graph.tocsc(), start, len(columns))
+            out[m] = np.array(self.cells)[columns[reached]]
+        return out
+
+    def safe_without(self, linked: dict[str, np.ndarray]) -> bool:
+        """With the current pattern, every check the loop makes holds on the linked cells:
+        the unions of their relations pass the rule, the audit (the true table as a known
+        solution) proves every withheld one safe, and so does each insider's knowledge. A
+        cell the integer programs cannot settle counts as exposed."""
+        if self.recounter is not None:
+            cells = sorted({int(c) for found in linked.values() for c in found})
+            relations = {id(r): r for c in cells for r in self.relations_of(c)}
+            for union in self.primary_unions(list(relations.values())):
+                persons, providers = self.union_cache[union]
+                if persons < self.min_persons or providers < self.min_providers:
+                    return False
+        if self.shares is None:
+            self.load_shares()
+        for m, system, base in self.systems():
+            if m not in linked:
+                continue
+            near = system.target & np.isin(system.cells, linked[m])
+            if not near.any():
+                continue
+            low_public, high_public = propagate(system)
+            intervals = certify(system, low_public, high_public, base=base, targets=near)
+            self.report.integer_programs += intervals.integer_programs
+            if intervals.exposed.any():
+                return False
+            if base is None:
+                continue
+            inside = set(linked[m].tolist())
+            for attacker in sorted(self.shares):
+                known = {c: v for c, v in self.knowledge(attacker, m).items() if c in inside}
+                if not known:
+                    continue
+                low, high = system.low.copy(), system.high.copy()
+                own = np.zeros(system.size, dtype=bool)
+                variable = {int(c): v for v, c in enumerate(system.cells)}
+                for c, (lo, hi) in known.items():
+                    v = variable.get(c)
+                    if v is None:
+                        continue
+                    low[v], high[v] = max(low[v], lo), min(high[v], hi)
+                    own[v] = lo == hi
+                low, high = propagate(system, low, high)
+                # Every linked cell, not only those whose bounds the knowledge moves (the
+                # loop's shortcut): re-publishing must not rest on a shortcut.
+                targets = near & ~own
+                if not targets.any():
+                    continue
+                intervals = certify(system, low, high, base=base, targets=targets)
+                self.report.integer_programs += intervals.integer_programs
+                if intervals.exposed.any():
+                    return False
+        return True
+
+    def relations_of(self, c: int) -> list:
+        """The relations c is the margin or a member of."""
+        if self._relations_of is None:
+            self._relations_of = defaultdict(list)
+            for relation in self.relations:
+                for cell in (relation.margin, *relation.members):
+                    self._relations_of[cell].append(relation)
+        return self._relations_of.get(c, [])
+
     # ------------------------------------------------------------------ loop
 
     def run(self) -> PartReport:
@@ -966,7 +1121,9 @@ def protect(
                 recounters.get(universe),
             )
             protector.log = log
-            report = protector.run()
+            protector.run()
+            report = protector.report
+            protector.republish()
             reports.append(report)
             for c in cells:
                 parts[(universe, c)] = protector
@@ -974,6 +1131,7 @@ def protect(
                 log(
                     f"privacy: {universe} {part}: {report.withheld_before} withheld by the "
                     f"exports, added {dict(report.added)} in {report.rounds} round(s), "
+                    f"{report.republished} complement(s) published again, "
                     f"{report.attackers} insider(s) checked"
                 )
     audits = []
