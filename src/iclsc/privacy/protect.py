@@ -40,6 +40,10 @@ from iclsc.privacy.recount import Recounter
 from iclsc.privacy.system import binding_rows, build_system, propagate
 
 MAX_ROUNDS = 60
+# Line closure (close_lines): an integer program over the part's publishable cells, only
+# where they are at most this many; branch-and-bound nodes it may spend.
+LINE_CELLS = 5000
+LINE_NODES = 2000
 # Above this many exposed cells in a round, repair in bulk (bulk_repair) rather than by moves.
 BULK_LIMIT = 40
 # Times a far-reaching exposure may be answered with its relaxed move's cells before the
@@ -255,6 +259,82 @@ class Part:
             total += added
             if not added:
                 return total
+
+    def close_lines(self, insiders: bool) -> int:
+        """Withholds the cheapest set of publishable cells after which no line holds a lone
+        withheld cell: an integer program over the whole part (`LINE_CELLS` at most).
+
+        A line is a relation whose margin is the sum of its members (some measure adds
+        along it), margin and members together; a withheld cell alone in its line is its
+        margin minus the published rest. Chosen jointly, the complements close loops
+        (a rectangle in 2-D, a box in 3-D, or cheaper where the table allows), where
+        relation by relation each complement would open lines of its own. Necessary, not
+        sufficient: the rules and the audit that follow judge and repair the pattern.
+        insiders: a provider alone in a withheld cell knows it, so in its lines every other
+        withheld cell must have a partner besides it. Returns the cells added (0 when no
+        line holds a lone cell, or the part is too large).
+        """
+        lines = [
+            (relation.margin, *relation.members)
+            for relation in self.relations
+            if relation.complete
+            and any(self.cube.measures[m].adds_along(relation.dimension) for m in self.measures)
+        ]
+        withheld = {c for c in self.cells if self.is_withheld(c) and c not in self.known_cells}
+        if not any(sum(c in withheld for c in line) == 1 for line in lines):
+            return 0
+        order = [c for c in self.cells if self.publishable(c)]
+        if not order or len(order) > LINE_CELLS:
+            return 0
+        var = {c: i for i, c in enumerate(order)}
+        rows, cols, vals, lo = [], [], [], []
+        for line in lines:
+            free = [c for c in line if c in var]
+            if not free:
+                continue
+            # A provider alone in a withheld cell knows it: the others of the line must
+            # protect each other without it.
+            alone = [
+                c for c in line if insiders and c in withheld and self.providers[self.col[c]] == 1
+            ]
+            for excluded in [None, *alone]:
+                fixed = sum(c in withheld and c != excluded for c in line)
+                for c in line:
+                    if c == excluded or (c not in var and c not in withheld):
+                        continue
+                    r = len(lo)
+                    for o in free:
+                        if o != c and o != excluded:
+                            rows.append(r)
+                            cols.append(var[o])
+                            vals.append(1.0)
+                    if c in var:
+                        rows.append(r)
+                        cols.append(var[c])
+                        vals.append(-1.0)
+                        lo.append(-fixed)
+                    else:
+                        lo.append(2 - fixed)
+        if not lo:
+            return 0
+        n = len(order)
+        result = milp(
+            c=self.cost[[self.col[c] for c in order]],
+            constraints=[
+                LinearConstraint(
+                    csr_matrix((vals, (rows, cols)), shape=(len(lo), n)),
+                    np.array(lo, dtype=float),
+                    np.inf,
+                )
+            ],
+            integrality=np.ones(n),
+            bounds=Bounds(np.zeros(n), np.ones(n)),
+            options={"node_limit": LINE_NODES, "time_limit": MOVE_TIME_LIMIT},
+        )
+        if result.x is None:
+            return 0
+        chosen = [order[i] for i in np.flatnonzero(np.round(result.x) > 0)]
+        return self.withhold(self.by_cost(chosen), "line closure")
 
     def pick_complement(self, relation, m, total_withheld, k, need) -> int | None:
         candidates = self.by_choice([c for c in relation.members if self.publishable(c)])
@@ -1111,7 +1191,7 @@ def protect(
                 for m in cube.measures:
                     cube.values[m][c] = None
         for part, cells in cube.parts().items():
-            protector = Part(
+            protector = protect_part(
                 cube,
                 part,
                 cells,
@@ -1119,11 +1199,9 @@ def protect(
                 settings,
                 earlier.get(universe, {}),
                 recounters.get(universe),
+                log,
             )
-            protector.log = log
-            protector.run()
             report = protector.report
-            protector.republish()
             reports.append(report)
             for c in cells:
                 parts[(universe, c)] = protector
@@ -1140,6 +1218,63 @@ def protect(
     result = ProtectionResult(cubes, reports, time.perf_counter() - started)
     result.audits = audits
     return result
+
+
+def protect_part(cube, part, cells, truth, settings, earlier, recounter, log) -> Part:
+    """Protects one part: line closure, the loop (`Part.run`), then re-publication.
+
+    The line closure is tried twice when it applies: without and with the insiders' own
+    cells as partners (counting them can save the insider repairs, or cost more cells than
+    they do). The pattern with fewer withheld cells is kept, then the cheaper, then the
+    first: the same input gives the same pattern. Returns the Part whose pattern the cube
+    holds."""
+    start = _pattern(cube, cells)
+    best = None
+    for insiders in (False, True):
+        if best is not None:
+            _restore(cube, start)
+        protector = Part(cube, part, cells, truth, settings, earlier, recounter)
+        protector.log = log
+        closed = protector.close_lines(insiders)
+        try:
+            protector.run()
+        except ProtectionError as error:
+            if best is None:
+                raise
+            if log:
+                log(f"privacy: {cube.universe} {part}: second start abandoned: {error}")
+            break
+        protector.republish()
+        withheld = [c for c in cells if cube.withheld[c]]
+        score = (len(withheld), sum(protector.cost[protector.col[c]] for c in withheld))
+        if log and (closed or best is not None):
+            log(
+                f"privacy: {cube.universe} {part}: line closure "
+                f"{'with' if insiders else 'without'} insiders' cells as partners: "
+                f"{score[0]} cell(s) withheld"
+            )
+        if best is None or score < best[0]:
+            best = (score, protector, _pattern(cube, cells))
+        if not closed:
+            break
+    _restore(cube, best[2])
+    return best[1]
+
+
+def _pattern(cube: Cube, cells: list[int]) -> tuple:
+    return (
+        {c: cube.withheld[c] for c in cells},
+        {m: {c: cube.values[m][c] for c in cells} for m in cube.measures},
+    )
+
+
+def _restore(cube: Cube, pattern: tuple) -> None:
+    withheld, values = pattern
+    for c, flag in withheld.items():
+        cube.withheld[c] = flag
+    for m, by_cell in values.items():
+        for c, v in by_cell.items():
+            cube.values[m][c] = v
 
 
 def final_audit(cubes, parts, tables, history, settings, log) -> list[dict]:
