@@ -1,8 +1,12 @@
 """Complementary suppression that the audit cannot break (docs/privacy.md).
 
 Starts from the pattern the dbt exports publish (the primary rule and the SQL line rule,
-the same on every engine) and only ever adds suppressions, one universe part (period) at a
-time, in passes repeated to a fixed point:
+the same on every engine), one universe part (period) at a time. First, where a line (a
+margin and its members) holds a lone withheld cell and the part is small enough, the
+cheapest complements that close every line, chosen jointly by one integer program (line
+closure: loops of withheld cells, as a hypercube forms, rather than a chain of complements
+chosen relation by relation). Then it only adds suppressions, in passes repeated to a fixed
+point:
 
 1. relation rules (cheap): in every relation whose margin is published and whose measure
    adds up, the withheld members are at least two, and each one's upper bound (the sum
@@ -17,9 +21,15 @@ time, in passes repeated to a fixed point:
    every such cell (the whole cell where they are alone); with that knowledge, no other
    withheld cell may be exposed; repaired like 3 with the insider's knowledge.
 
+Last, re-publication: every complement added here is published again, most informative
+first, where the audit, the insiders and the unions still find nothing around it
+(`Part.republish`). The line closure is tried with and without the insiders' own cells as
+partners, and not at all; the smallest final pattern is kept (`protect_part`).
+
 Cheapest: a non-margin before a margin, then few persons, then the cell key (a total
 order: the same input gives the same pattern, on every engine, since every input is
-read and formatted here). A published zero is never withheld (it is known anyway), nor is
+read and formatted here). A rule choosing one complement in a relation prefers, before
+cost, the cell that leaves the fewest other relations with a lone withheld cell. A published zero is never withheld (it is known anyway), nor is
 a cell an earlier release of the same period already published.
 """
 
@@ -44,6 +54,9 @@ MAX_ROUNDS = 60
 # where they are at most this many; branch-and-bound nodes it may spend.
 LINE_CELLS = 5000
 LINE_NODES = 2000
+# Re-publication audits the part once per complement, so only in parts of at most this many
+# cells (on the tiny sample, a part of 71,500 cells took over 7 minutes for 50 complements).
+REPUBLISH_CELLS = 20000
 # Above this many exposed cells in a round, repair in bulk (bulk_repair) rather than by moves.
 BULK_LIMIT = 40
 # Times a far-reaching exposure may be answered with its relaxed move's cells before the
@@ -274,6 +287,9 @@ class Part:
         withheld cell must have a partner besides it. Returns the cells added (0 when no
         line holds a lone cell, or the part is too large).
         """
+        order = [c for c in self.cells if self.publishable(c)]
+        if not order or len(order) > LINE_CELLS:
+            return 0
         lines = [
             (relation.margin, *relation.members)
             for relation in self.relations
@@ -282,9 +298,6 @@ class Part:
         ]
         withheld = {c for c in self.cells if self.is_withheld(c) and c not in self.known_cells}
         if not any(sum(c in withheld for c in line) == 1 for line in lines):
-            return 0
-        order = [c for c in self.cells if self.publishable(c)]
-        if not order or len(order) > LINE_CELLS:
             return 0
         var = {c: i for i, c in enumerate(order)}
         rows, cols, vals, lo = [], [], [], []
@@ -866,6 +879,8 @@ class Part:
         as well: one pass in a total order, the same pattern from the same input. Returns
         the cells published again.
         """
+        if len(self.cells) > REPUBLISH_CELLS:
+            return 0
         candidates = sorted(
             (c for c in self.complements if self.cube.withheld[c]),
             key=lambda c: -self.cost[self.col[c]],
@@ -1223,39 +1238,40 @@ def protect(
 def protect_part(cube, part, cells, truth, settings, earlier, recounter, log) -> Part:
     """Protects one part: line closure, the loop (`Part.run`), then re-publication.
 
-    The line closure is tried twice when it applies: without and with the insiders' own
-    cells as partners (counting them can save the insider repairs, or cost more cells than
-    they do). The pattern with fewer withheld cells is kept, then the cheaper, then the
-    first: the same input gives the same pattern. Returns the Part whose pattern the cube
-    holds."""
+    Where the line closure applies (a line holds a lone withheld cell and the part is small
+    enough), three starts are tried: the closure with the insiders' own cells as partners,
+    without, and none (the relation rules alone). Which is best depends on the table: an
+    insider's knowledge may cost repairs a closure that counts it avoids, or that closure
+    may choose margins whose bounds then need many more cells. The pattern with the fewest
+    withheld cells is kept, then the cheaper, then the first: the same input gives the
+    same pattern. Returns the Part whose pattern the cube holds."""
     start = _pattern(cube, cells)
     best = None
-    for insiders in (False, True):
+    for closure in ("without insiders", "with insiders", "none"):
         if best is not None:
             _restore(cube, start)
         protector = Part(cube, part, cells, truth, settings, earlier, recounter)
         protector.log = log
-        closed = protector.close_lines(insiders)
+        closed = 0 if closure == "none" else protector.close_lines(closure == "with insiders")
         try:
             protector.run()
         except ProtectionError as error:
             if best is None:
                 raise
             if log:
-                log(f"privacy: {cube.universe} {part}: second start abandoned: {error}")
-            break
+                log(f"privacy: {cube.universe} {part}: start {closure} abandoned: {error}")
+            continue
         protector.republish()
         withheld = [c for c in cells if cube.withheld[c]]
         score = (len(withheld), sum(protector.cost[protector.col[c]] for c in withheld))
         if log and (closed or best is not None):
             log(
-                f"privacy: {cube.universe} {part}: line closure "
-                f"{'with' if insiders else 'without'} insiders' cells as partners: "
+                f"privacy: {cube.universe} {part}: line closure {closure}: "
                 f"{score[0]} cell(s) withheld"
             )
         if best is None or score < best[0]:
             best = (score, protector, _pattern(cube, cells))
-        if not closed:
+        if closure == "without insiders" and not closed:
             break
     _restore(cube, best[2])
     return best[1]
