@@ -29,8 +29,9 @@ partners, and not at all; the smallest final pattern is kept (`protect_part`).
 Cheapest: a non-margin before a margin, then few persons, then the cell key (a total
 order: the same input gives the same pattern, on every engine, since every input is
 read and formatted here). A rule choosing one complement in a relation prefers, before
-cost, the cell that leaves the fewest other relations with a lone withheld cell. A published zero is never withheld (it is known anyway), nor is
-a cell an earlier release of the same period already published.
+cost, the cell that leaves the fewest other relations with a lone withheld cell. A
+published zero is never withheld (it is known anyway), nor is a cell an earlier release
+of the same period already published.
 """
 
 from __future__ import annotations
@@ -57,6 +58,9 @@ LINE_NODES = 2000
 # Re-publication audits the part once per complement, so only in parts of at most this many
 # cells (on the tiny sample, a part of 71,500 cells took over 7 minutes for 50 complements).
 REPUBLISH_CELLS = 20000
+# A start of the protection (protect_part) whose pattern before re-publication withholds
+# more than this times the best final pattern's cells is abandoned there.
+ABANDON_RATIO = 1.25
 # Above this many exposed cells in a round, repair in bulk (bulk_repair) rather than by moves.
 BULK_LIMIT = 40
 # Times a far-reaching exposure may be answered with its relaxed move's cells before the
@@ -1261,13 +1265,20 @@ def protect_part(cube, part, cells, truth, settings, earlier, recounter, log) ->
             if log:
                 log(f"privacy: {cube.universe} {part}: start {closure} abandoned: {error}")
             continue
+        ran = protector.withheld_count()
+        if best is not None and ran > ABANDON_RATIO * best[0][0]:
+            # Re-publication, the costly step, takes back a few complements, never this
+            # many: the start cannot win.
+            if log:
+                log(f"privacy: {cube.universe} {part}: line closure {closure}: {ran} cell(s)")
+            continue
         protector.republish()
         withheld = [c for c in cells if cube.withheld[c]]
         score = (len(withheld), sum(protector.cost[protector.col[c]] for c in withheld))
         if log and (closed or best is not None):
             log(
                 f"privacy: {cube.universe} {part}: line closure {closure}: "
-                f"{score[0]} cell(s) withheld"
+                f"{ran} cell(s) withheld, {score[0]} after re-publication"
             )
         if best is None or score < best[0]:
             best = (score, protector, _pattern(cube, cells))
