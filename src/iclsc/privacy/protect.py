@@ -1,8 +1,12 @@
 """Complementary suppression that the audit cannot break (docs/privacy.md).
 
 Starts from the pattern the dbt exports publish (the primary rule and the SQL line rule,
-the same on every engine) and only ever adds suppressions, one universe part (period) at a
-time, in passes repeated to a fixed point:
+the same on every engine), one universe part (period) at a time. First, where a line (a
+margin and its members) holds a lone withheld cell and the part is small enough, the
+cheapest complements that close every line, chosen jointly by one integer program (line
+closure: loops of withheld cells, as a hypercube forms, rather than a chain of complements
+chosen relation by relation). Then it only adds suppressions, in passes repeated to a fixed
+point:
 
 1. relation rules (cheap): in every relation whose margin is published and whose measure
    adds up, the withheld members are at least two, and each one's upper bound (the sum
@@ -17,10 +21,17 @@ time, in passes repeated to a fixed point:
    every such cell (the whole cell where they are alone); with that knowledge, no other
    withheld cell may be exposed; repaired like 3 with the insider's knowledge.
 
+Last, re-publication: every complement added here is published again, most informative
+first, where the audit, the insiders and the unions still find nothing around it
+(`Part.republish`). The line closure is tried with and without the insiders' own cells as
+partners, and not at all; the smallest final pattern is kept (`protect_part`).
+
 Cheapest: a non-margin before a margin, then few persons, then the cell key (a total
 order: the same input gives the same pattern, on every engine, since every input is
-read and formatted here). A published zero is never withheld (it is known anyway), nor is
-a cell an earlier release of the same period already published.
+read and formatted here). A rule choosing one complement in a relation prefers, before
+cost, the cell that leaves the fewest other relations with a lone withheld cell. A
+published zero is never withheld (it is known anyway), nor is a cell an earlier release
+of the same period already published.
 """
 
 from __future__ import annotations
@@ -40,6 +51,16 @@ from iclsc.privacy.recount import Recounter
 from iclsc.privacy.system import binding_rows, build_system, propagate
 
 MAX_ROUNDS = 60
+# Line closure (close_lines): an integer program over the part's publishable cells, only
+# where they are at most this many; branch-and-bound nodes it may spend.
+LINE_CELLS = 5000
+LINE_NODES = 2000
+# Re-publication audits the part once per complement, so only in parts of at most this many
+# cells (on the tiny sample, a part of 71,500 cells took over 7 minutes for 50 complements).
+REPUBLISH_CELLS = 20000
+# A start of the protection (protect_part) whose pattern before re-publication withholds
+# more than this times the best final pattern's cells is abandoned there.
+ABANDON_RATIO = 1.25
 # Above this many exposed cells in a round, repair in bulk (bulk_repair) rather than by moves.
 BULK_LIMIT = 40
 # Times a far-reaching exposure may be answered with its relaxed move's cells before the
@@ -93,6 +114,7 @@ class PartReport:
     rounds: int = 0
     integer_programs: int = 0
     attackers: int = 0
+    republished: int = 0
 
 
 class Part:
@@ -163,6 +185,9 @@ class Part:
         # since the protection only withholds more (see `public_exposures`).
         self.proved_safe: dict[tuple[str, str | None], set[int]] = defaultdict(set)
         self.shares: dict[str, dict[int, object]] | None = None
+        # Cells this protection withheld: cell -> (reason, published values before).
+        self.complements: dict[int, tuple[str, dict]] = {}
+        self._relations_of: dict[int, list] | None = None
 
     # ------------------------------------------------------------------ state
 
@@ -184,14 +209,45 @@ class Part:
             if self.cube.withheld[c]:
                 continue
             self.cube.withheld[c] = True
+            self.complements[c] = (reason, {m: self.cube.values[m][c] for m in self.measures})
             for m in self.measures:
                 self.cube.values[m][c] = None
             self.report.added[reason] += 1
             added += 1
         return added
 
+    def _set_published(self, c: int, published: bool) -> None:
+        """Flips a complement this protection added between withheld and published (with
+        the values it had before), outside the report."""
+        values = self.complements[c][1]
+        self.cube.withheld[c] = not published
+        for m in self.measures:
+            self.cube.values[m][c] = values[m] if published else None
+
     def by_cost(self, cells) -> list[int]:
         return sorted(cells, key=lambda c: self.cost[self.col[c]])
+
+    def opens(self, c: int) -> int:
+        """Relations that withholding c would leave with c as their only withheld cell:
+        each then needs a complement of its own. A complement in relations that already
+        hold withheld cells closes a loop instead of starting a chain (the hypercube's
+        strength, chosen here relation by relation)."""
+        count = 0
+        for relation in self.relations_of(c):
+            if not relation.complete:
+                continue
+            if not any(self.cube.measures[m].adds_along(relation.dimension) for m in self.measures):
+                continue
+            if not any(
+                x != c and self.cube.withheld[x] and x not in self.known_cells
+                for x in (relation.margin, *relation.members)
+            ):
+                count += 1
+        return count
+
+    def by_choice(self, cells) -> list[int]:
+        """Complements in order of preference: fewest relations opened, then cheapest."""
+        return sorted(cells, key=lambda c: (self.opens(c), self.cost[self.col[c]]))
 
     # ------------------------------------------------------------------ 1. relation rules
 
@@ -226,8 +282,84 @@ class Part:
             if not added:
                 return total
 
+    def close_lines(self, insiders: bool) -> int:
+        """Withholds the cheapest set of publishable cells after which no line holds a lone
+        withheld cell: an integer program over the whole part (`LINE_CELLS` at most).
+
+        A line is a relation whose margin is the sum of its members (some measure adds
+        along it), margin and members together; a withheld cell alone in its line is its
+        margin minus the published rest. Chosen jointly, the complements close loops
+        (a rectangle in 2-D, a box in 3-D, or cheaper where the table allows), where
+        relation by relation each complement would open lines of its own. Necessary, not
+        sufficient: the rules and the audit that follow judge and repair the pattern.
+        insiders: a provider alone in a withheld cell knows it, so in its lines every other
+        withheld cell must have a partner besides it. Returns the cells added (0 when no
+        line holds a lone cell, or the part is too large).
+        """
+        order = [c for c in self.cells if self.publishable(c)]
+        if not order or len(order) > LINE_CELLS:
+            return 0
+        lines = [
+            (relation.margin, *relation.members)
+            for relation in self.relations
+            if relation.complete
+            and any(self.cube.measures[m].adds_along(relation.dimension) for m in self.measures)
+        ]
+        withheld = {c for c in self.cells if self.is_withheld(c) and c not in self.known_cells}
+        if not any(sum(c in withheld for c in line) == 1 for line in lines):
+            return 0
+        var = {c: i for i, c in enumerate(order)}
+        rows, cols, vals, lo = [], [], [], []
+        for line in lines:
+            free = [c for c in line if c in var]
+            if not free:
+                continue
+            # A provider alone in a withheld cell knows it: the others of the line must
+            # protect each other without it.
+            alone = [
+                c for c in line if insiders and c in withheld and self.providers[self.col[c]] == 1
+            ]
+            for excluded in [None, *alone]:
+                fixed = sum(c in withheld and c != excluded for c in line)
+                for c in line:
+                    if c == excluded or (c not in var and c not in withheld):
+                        continue
+                    r = len(lo)
+                    for o in free:
+                        if o != c and o != excluded:
+                            rows.append(r)
+                            cols.append(var[o])
+                            vals.append(1.0)
+                    if c in var:
+                        rows.append(r)
+                        cols.append(var[c])
+                        vals.append(-1.0)
+                        lo.append(-fixed)
+                    else:
+                        lo.append(2 - fixed)
+        if not lo:
+            return 0
+        n = len(order)
+        result = milp(
+            c=self.cost[[self.col[c] for c in order]],
+            constraints=[
+                LinearConstraint(
+                    csr_matrix((vals, (rows, cols)), shape=(len(lo), n)),
+                    np.array(lo, dtype=float),
+                    np.inf,
+                )
+            ],
+            integrality=np.ones(n),
+            bounds=Bounds(np.zeros(n), np.ones(n)),
+            options={"node_limit": LINE_NODES, "time_limit": MOVE_TIME_LIMIT},
+        )
+        if result.x is None:
+            return 0
+        chosen = [order[i] for i in np.flatnonzero(np.round(result.x) > 0)]
+        return self.withhold(self.by_cost(chosen), "line closure")
+
     def pick_complement(self, relation, m, total_withheld, k, need) -> int | None:
-        candidates = self.by_cost([c for c in relation.members if self.publishable(c)])
+        candidates = self.by_choice([c for c in relation.members if self.publishable(c)])
         for c in candidates:
             if total_withheld + self.x[m][self.col[c]] - k >= need:
                 return c
@@ -291,7 +423,7 @@ class Part:
     def pick_in_row(self, m: str, cells: tuple[int, ...], need: float) -> int | None:
         """The cheapest publishable cell of a relation: withholding it lifts the bound of
         the others by its value minus 1, so at least need + 1 if one is that large."""
-        options = self.by_cost([c for c in cells if self.publishable(c)])
+        options = self.by_choice([c for c in cells if self.publishable(c)])
         for c in options:
             if self.x[m][self.col[c]] - 1 >= need:
                 return c
@@ -304,8 +436,28 @@ class Part:
     def union_rules(self) -> int:
         if self.recounter is None:
             return 0
+        added = 0
+        for cells, relations in self.primary_unions(self.relations).items():
+            persons, providers = self.union_cache[cells]
+            if persons >= self.min_persons and providers >= self.min_providers:
+                continue
+            relation = relations[0]
+            if any(not self.primary[self.col[c]] for c in relation.members if self.is_withheld(c)):
+                continue
+            options = self.by_cost([c for c in relation.members if self.publishable(c)])
+            pick = options[0] if options else None
+            if pick is None and self.publishable(relation.margin):
+                pick = relation.margin
+            if pick is not None:
+                added += self.withhold([pick], "union rule")
+        return added
+
+    def primary_unions(self, relations) -> dict[frozenset, list]:
+        """Withheld members (two or more, every one failing the rule alone) of each given
+        relation whose margin is published and along which a measure adds (so their sum is
+        derivable) -> those relations, in key order; every union recounted (union_cache)."""
         candidates: dict[frozenset, list] = {}
-        for relation in self.relations:
+        for relation in relations:
             if not relation.complete or self.is_withheld(relation.margin):
                 continue
             if not any(self.cube.measures[m].adds_along(relation.dimension) for m in self.measures):
@@ -324,21 +476,7 @@ class Part:
             }
             for set_id, counts in self.recounter.unions(wanted).items():
                 self.union_cache[ids[set_id]] = counts
-        added = 0
-        for cells, relations in sorted(candidates.items(), key=lambda item: sorted(item[0])):
-            persons, providers = self.union_cache[cells]
-            if persons >= self.min_persons and providers >= self.min_providers:
-                continue
-            relation = relations[0]
-            if any(not self.primary[self.col[c]] for c in relation.members if self.is_withheld(c)):
-                continue
-            options = self.by_cost([c for c in relation.members if self.publishable(c)])
-            pick = options[0] if options else None
-            if pick is None and self.publishable(relation.margin):
-                pick = relation.margin
-            if pick is not None:
-                added += self.withhold([pick], "union rule")
-        return added
+        return dict(sorted(candidates.items(), key=lambda item: sorted(item[0])))
 
     # ------------------------------------------------------------------ 3. audit
 
@@ -791,6 +929,122 @@ class Part:
         picked = [cells[j] for j in switch if move[j] != 0]
         return move, picked
 
+    # ------------------------------------------------------------------ 5. re-publication
+
+    def republish(self) -> int:
+        """Publishes again every complement the pattern turns out not to need.
+
+        The rules and repairs choose complements one relation or one exposure at a time, so
+        later complements often make earlier ones redundant (a loop of withheld cells closes
+        and the cells that led there are no longer needed). Each complement this protection
+        added is tried, most informative first (highest cost: margins, then large counts,
+        then the key): published again, it stays published only when every check still
+        holds around it (`safe_without`). Publishing a cell only ever narrows what an
+        attacker can deduce, so a complement that must stay withheld now would have to later
+        as well: one pass in a total order, the same pattern from the same input. Returns
+        the cells published again.
+        """
+        if len(self.cells) > REPUBLISH_CELLS:
+            return 0
+        candidates = sorted(
+            (c for c in self.complements if self.cube.withheld[c]),
+            key=lambda c: -self.cost[self.col[c]],
+        )
+        republished = 0
+        for c in candidates:
+            linked = self.linked(c)
+            self._set_published(c, True)
+            if not self.safe_without(linked):
+                self._set_published(c, False)
+                continue
+            reason = self.complements[c][0]
+            self.report.added[reason] -= 1
+            if not self.report.added[reason]:
+                del self.report.added[reason]
+            republished += 1
+        self.report.republished += republished
+        return republished
+
+    def linked(self, c: int) -> dict[str, np.ndarray]:
+        """Per measure, the cells linked to c through relations among cells an attacker does
+        not read (withheld, or in no table), c included: publishing c can only change what
+        is deducible about these (the rest is an independent part of the system)."""
+        out = {}
+        for m in self.measures:
+            known = self.known[m]
+            values = self.cube.values[m]
+            unknown = np.array([values[x] is None and x not in known for x in self.cells])
+            if not unknown[self.col[c]]:
+                continue
+            columns = np.flatnonzero(unknown)
+            graph = self.structural[m].matrix[:, columns].tocsr()
+            start = int(np.searchsorted(columns, self.col[c]))
+            reached = _neighbourhood(graph, graph.tocsc(), start, len(columns))
+            out[m] = np.array(self.cells)[columns[reached]]
+        return out
+
+    def safe_without(self, linked: dict[str, np.ndarray]) -> bool:
+        """With the current pattern, every check the loop makes holds on the linked cells:
+        the unions of their relations pass the rule, the audit (the true table as a known
+        solution) proves every withheld one safe, and so does each insider's knowledge. A
+        cell the integer programs cannot settle counts as exposed."""
+        if self.recounter is not None:
+            cells = sorted({int(c) for found in linked.values() for c in found})
+            relations = {id(r): r for c in cells for r in self.relations_of(c)}
+            for union in self.primary_unions(list(relations.values())):
+                persons, providers = self.union_cache[union]
+                if persons < self.min_persons or providers < self.min_providers:
+                    return False
+        if self.shares is None:
+            self.load_shares()
+        for m, system, base in self.systems():
+            if m not in linked:
+                continue
+            near = system.target & np.isin(system.cells, linked[m])
+            if not near.any():
+                continue
+            low_public, high_public = propagate(system)
+            intervals = certify(system, low_public, high_public, base=base, targets=near)
+            self.report.integer_programs += intervals.integer_programs
+            if intervals.exposed.any():
+                return False
+            if base is None:
+                continue
+            inside = set(linked[m].tolist())
+            for attacker in sorted(self.shares):
+                known = {c: v for c, v in self.knowledge(attacker, m).items() if c in inside}
+                if not known:
+                    continue
+                low, high = system.low.copy(), system.high.copy()
+                own = np.zeros(system.size, dtype=bool)
+                variable = {int(c): v for v, c in enumerate(system.cells)}
+                for c, (lo, hi) in known.items():
+                    v = variable.get(c)
+                    if v is None:
+                        continue
+                    low[v], high[v] = max(low[v], lo), min(high[v], hi)
+                    own[v] = lo == hi
+                low, high = propagate(system, low, high)
+                # Every linked cell, not only those whose bounds the knowledge moves (the
+                # loop's shortcut): re-publishing must not rest on a shortcut.
+                targets = near & ~own
+                if not targets.any():
+                    continue
+                intervals = certify(system, low, high, base=base, targets=targets)
+                self.report.integer_programs += intervals.integer_programs
+                if intervals.exposed.any():
+                    return False
+        return True
+
+    def relations_of(self, c: int) -> list:
+        """The relations c is the margin or a member of."""
+        if self._relations_of is None:
+            self._relations_of = defaultdict(list)
+            for relation in self.relations:
+                for cell in (relation.margin, *relation.members):
+                    self._relations_of[cell].append(relation)
+        return self._relations_of.get(c, [])
+
     # ------------------------------------------------------------------ loop
 
     def run(self) -> PartReport:
@@ -1040,7 +1294,7 @@ def protect(
                 for m in cube.measures:
                     cube.values[m][c] = None
         for part, cells in cube.parts().items():
-            protector = Part(
+            protector = protect_part(
                 cube,
                 part,
                 cells,
@@ -1048,9 +1302,9 @@ def protect(
                 settings,
                 earlier.get(universe, {}),
                 recounters.get(universe),
+                log,
             )
-            protector.log = log
-            report = protector.run()
+            report = protector.report
             reports.append(report)
             for c in cells:
                 parts[(universe, c)] = protector
@@ -1058,6 +1312,7 @@ def protect(
                 log(
                     f"privacy: {universe} {part}: {report.withheld_before} withheld by the "
                     f"exports, added {dict(report.added)} in {report.rounds} round(s), "
+                    f"{report.republished} complement(s) published again, "
                     f"{report.attackers} insider(s) checked"
                 )
     audits = []
@@ -1066,6 +1321,71 @@ def protect(
     result = ProtectionResult(cubes, reports, time.perf_counter() - started)
     result.audits = audits
     return result
+
+
+def protect_part(cube, part, cells, truth, settings, earlier, recounter, log) -> Part:
+    """Protects one part: line closure, the loop (`Part.run`), then re-publication.
+
+    Where the line closure applies (a line holds a lone withheld cell and the part is small
+    enough), three starts are tried: the closure with the insiders' own cells as partners,
+    without, and none (the relation rules alone). Which is best depends on the table: an
+    insider's knowledge may cost repairs a closure that counts it avoids, or that closure
+    may choose margins whose bounds then need many more cells. The pattern with the fewest
+    withheld cells is kept, then the cheaper, then the first: the same input gives the
+    same pattern. Returns the Part whose pattern the cube holds."""
+    start = _pattern(cube, cells)
+    best = None
+    for closure in ("without insiders", "with insiders", "none"):
+        if best is not None:
+            _restore(cube, start)
+        protector = Part(cube, part, cells, truth, settings, earlier, recounter)
+        protector.log = log
+        closed = 0 if closure == "none" else protector.close_lines(closure == "with insiders")
+        try:
+            protector.run()
+        except ProtectionError as error:
+            if best is None:
+                raise
+            if log:
+                log(f"privacy: {cube.universe} {part}: start {closure} abandoned: {error}")
+            continue
+        ran = protector.withheld_count()
+        if best is not None and ran > ABANDON_RATIO * best[0][0]:
+            # Re-publication, the costly step, takes back a few complements, never this
+            # many: the start cannot win.
+            if log:
+                log(f"privacy: {cube.universe} {part}: line closure {closure}: {ran} cell(s)")
+            continue
+        protector.republish()
+        withheld = [c for c in cells if cube.withheld[c]]
+        score = (len(withheld), sum(protector.cost[protector.col[c]] for c in withheld))
+        if log and (closed or best is not None):
+            log(
+                f"privacy: {cube.universe} {part}: line closure {closure}: "
+                f"{ran} cell(s) withheld, {score[0]} after re-publication"
+            )
+        if best is None or score < best[0]:
+            best = (score, protector, _pattern(cube, cells))
+        if closure == "without insiders" and not closed:
+            break
+    _restore(cube, best[2])
+    return best[1]
+
+
+def _pattern(cube: Cube, cells: list[int]) -> tuple:
+    return (
+        {c: cube.withheld[c] for c in cells},
+        {m: {c: cube.values[m][c] for c in cells} for m in cube.measures},
+    )
+
+
+def _restore(cube: Cube, pattern: tuple) -> None:
+    withheld, values = pattern
+    for c, flag in withheld.items():
+        cube.withheld[c] = flag
+    for m, by_cell in values.items():
+        for c, v in by_cell.items():
+            cube.values[m][c] = v
 
 
 def final_audit(cubes, parts, tables, history, settings, log) -> list[dict]:
