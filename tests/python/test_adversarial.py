@@ -1,0 +1,74 @@
+"""Extracts shaped to defeat the protection still publish, and what they publish passes the
+audit.
+
+One provider renders every intervention of an establishment: every cell of its territory
+has a sole provider (withheld by the rule, and an insider who knows the whole cell), and its
+margins are made of such cells. Withholding that many cells leaves large systems of
+relations; the audit must still settle every withheld cell (or the run publishes nothing,
+which is safe but leaves the public without the data).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import ROOT, make_build
+
+EXIT_OK = 0
+SOLE_PROVIDER = "582484"
+
+
+def _one_provider_for(raw: Path, establishment: str) -> int:
+    """Give every intervention of the establishment to one provider; return how many."""
+    changed = 0
+    for path in sorted((raw / "transmissions").glob(f"{establishment}-*/interventions.csv")):
+        with path.open(newline="", encoding="utf-8") as handle:
+            rows = list(csv.DictReader(handle))
+        if not rows:
+            continue
+        for row in rows:
+            row["no_intervenant"] = SOLE_PROVIDER
+        changed += len(rows)
+        with path.open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerows(rows)
+    return changed
+
+
+@pytest.fixture(scope="module")
+def sole_provider_release(tmp_path_factory, tiny_extract) -> Path:
+    base = tmp_path_factory.mktemp("sole-provider")
+    raw = base / "raw"
+    shutil.copytree(tiny_extract, raw)
+    with (raw / "transmissions.csv").open(newline="", encoding="utf-8") as handle:
+        establishment = next(csv.DictReader(handle))["code_etablissement"]
+    assert _one_provider_for(raw, establishment) > 100
+    build = make_build(base, raw)
+    done = build.iclsc("run")
+    assert done.returncode == EXIT_OK, (done.stdout + done.stderr)[-4000:]
+    return (build.publish_dir / "latest").resolve()
+
+
+def test_a_sole_provider_establishment_publishes_a_release_that_passes_its_audit(
+    sole_provider_release,
+):
+    audit = subprocess.run(
+        [sys.executable, "-m", "iclsc", "audit", str(sole_provider_release)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert audit.returncode == 0, audit.stdout[-3000:] + audit.stderr[-3000:]
+    summary = json.loads(
+        (sole_provider_release / "confidentialite" / "resume.json").read_text(encoding="utf-8")
+    )
+    withheld = sum(t["withheld"] for t in summary["tables"].values())
+    assert withheld > 0, "a sole provider's cells must be withheld"
