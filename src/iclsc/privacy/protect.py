@@ -579,14 +579,7 @@ class Part:
                     continue
                 # From the public fixed point (valid for every table, so for the insider's
                 # too): only the relations of their own cells have anything new to imply.
-                low, high = low_public.copy(), high_public.copy()
-                own = np.zeros(system.size, dtype=bool)
-                for c, (lo, hi) in known.items():
-                    v = variable.get(c)
-                    if v is None:
-                        continue
-                    low[v], high[v] = max(low[v], lo), min(high[v], hi)
-                    own[v] = lo == hi
+                low, high, own = _with_knowledge(low_public, high_public, known, variable)
                 moved = (low != low_public) | (high != high_public)
                 low, high = propagate(system, low, high, changed=moved)
                 # The cells the insider's knowledge moves a bound of: a few witness rounds
@@ -1015,15 +1008,8 @@ class Part:
                 known = {c: v for c, v in self.knowledge(attacker, m).items() if c in inside}
                 if not known:
                     continue
-                low, high = system.low.copy(), system.high.copy()
-                own = np.zeros(system.size, dtype=bool)
                 variable = {int(c): v for v, c in enumerate(system.cells)}
-                for c, (lo, hi) in known.items():
-                    v = variable.get(c)
-                    if v is None:
-                        continue
-                    low[v], high[v] = max(low[v], lo), min(high[v], hi)
-                    own[v] = lo == hi
+                low, high, own = _with_knowledge(system.low, system.high, known, variable)
                 low, high = propagate(system, low, high)
                 # Every linked cell, not only those whose bounds the knowledge moves (the
                 # loop's shortcut): re-publishing must not rest on a shortcut.
@@ -1164,6 +1150,20 @@ def _batches(views, joint) -> list[list]:
             used[near] = True
             batches.append(([view], used))
     return [group for group, _ in batches]
+
+
+def _with_knowledge(low, high, known: dict, variable: dict) -> tuple:
+    """The bounds once an insider adds what they know of their own cells (copies), and which
+    variables they know exactly."""
+    low, high = low.copy(), high.copy()
+    own = np.zeros(len(low), dtype=bool)
+    for c, (lo, hi) in known.items():
+        v = variable.get(c)
+        if v is None:
+            continue
+        low[v], high[v] = max(low[v], lo), min(high[v], hi)
+        own[v] = lo == hi
+    return low, high, own
 
 
 def _neighbourhood(matrix, csc, start, radius: int | None) -> np.ndarray:
