@@ -6,6 +6,7 @@ target directory, so tests never touch the developer's warehouse or release.
 
 from __future__ import annotations
 
+import csv
 import os
 import subprocess
 import sys
@@ -69,6 +70,20 @@ class Build:
             text=True,
             check=False,
         )
+
+
+def rewrite_csv(path: Path, change) -> int:
+    """Rewrite a raw CSV file row by row: `change(row)` edits a row in place and says whether
+    it changed it. Returns how many rows changed (adversarial and unusual extracts)."""
+    with path.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    changed = sum(1 for row in rows if change(row))
+    if rows:
+        with path.open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerows(rows)
+    return changed
 
 
 def make_build(base: Path, raw_dir: Path | None = None) -> Build:

@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, make_build
+from conftest import ROOT, make_build, rewrite_csv
 
 EXIT_OK = 0
 SOLE_PROVIDER = "582484"
@@ -26,20 +26,13 @@ SOLE_PROVIDER = "582484"
 
 def _one_provider_for(raw: Path, establishment: str) -> int:
     """Give every intervention of the establishment to one provider; return how many."""
-    changed = 0
-    for path in sorted((raw / "transmissions").glob(f"{establishment}-*/interventions.csv")):
-        with path.open(newline="", encoding="utf-8") as handle:
-            rows = list(csv.DictReader(handle))
-        if not rows:
-            continue
-        for row in rows:
-            row["no_intervenant"] = SOLE_PROVIDER
-        changed += len(rows)
-        with path.open("w", newline="", encoding="utf-8") as handle:
-            writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-            writer.writeheader()
-            writer.writerows(rows)
-    return changed
+
+    def sole(row: dict) -> bool:
+        row["no_intervenant"] = SOLE_PROVIDER
+        return True
+
+    paths = sorted((raw / "transmissions").glob(f"{establishment}-*/interventions.csv"))
+    return sum(rewrite_csv(path, sole) for path in paths)
 
 
 @pytest.fixture(scope="module")

@@ -8,32 +8,26 @@ empty, with portal metadata that state no temporal coverage (not an empty one).
 
 from __future__ import annotations
 
-import csv
 import json
 import shutil
 from pathlib import Path
 
 import pytest
-from conftest import make_build
+from conftest import make_build, rewrite_csv
 
 EXIT_OK = 0
 
 
 def _open_the_year(raw: Path, fiscal_year: int) -> int:
     """Mark every transmission of the year's period 13 open; return how many."""
-    path = raw / "transmissions.csv"
-    with path.open(newline="", encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle))
-    opened = 0
-    for row in rows:
+
+    def reopen(row: dict) -> bool:
         if row["annee_financiere"] == str(fiscal_year) and row["periode"] == "13":
             row["periode_fermee"] = "N"
-            opened += 1
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    return opened
+            return True
+        return False
+
+    return rewrite_csv(raw / "transmissions.csv", reopen)
 
 
 @pytest.fixture(scope="module")
