@@ -552,8 +552,6 @@ def build(ctx: RunContext) -> None:
         tests=ctx.summary.dbt["nodes"].get("test", {}),
         failed=ctx.summary.dbt["failed"],
     )
-    if returncode == 0:
-        record_built_logic(ctx)
     if returncode != 0:
         raise StepFailed(
             EXIT_DBT_BUILD,
@@ -561,6 +559,7 @@ def build(ctx: RunContext) -> None:
             f"{', '.join(ctx.summary.dbt['failed']) or 'see the dbt log'}): nothing published, "
             "latest left as it was; fix the cause and run again with --resume",
         )
+    record_built_logic(ctx)
 
 
 def count_rows(ctx: RunContext) -> None:

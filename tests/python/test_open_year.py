@@ -8,12 +8,15 @@ empty, with portal metadata that state no temporal coverage (not an empty one).
 
 from __future__ import annotations
 
+import html
 import json
 import shutil
 from pathlib import Path
 
 import pytest
 from conftest import make_build, rewrite_csv
+
+from iclsc.publish.metadata import NO_PERIOD_YET
 
 EXIT_OK = 0
 
@@ -80,4 +83,5 @@ def test_portal_metadata_state_no_coverage_and_why(open_year_release):
         dcat = json.loads((portal / f"{resource['name']}.dcat.jsonld").read_text())
         assert "dct:temporal" not in json.dumps(dcat), "an empty period of time is no coverage"
         page = (open_year_release / "pages" / f"{resource['name']}.html").read_text()
-        assert "aucune ligne" in page
+        # the page says why in the portal notes' own words
+        assert html.escape(NO_PERIOD_YET) in page

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from iclsc.publish import documents as doc
 from iclsc.publish.manifest import Dataset, Field
+from iclsc.publish.metadata import NO_PERIOD_YET
 from iclsc.publish.portal import PortalMeta
 
 ASSETS = "assets"
@@ -542,8 +543,7 @@ def dataset_page(
     no_chart = (
         "<p>Ce jeu de données n&#39;a pas de mesure à représenter.</p>"
         if rows
-        else "<p>Ce jeu ne contient encore aucune ligne : aucune des périodes qu&#39;il couvre "
-        "n&#39;est fermée dans l&#39;extraction de cette version.</p>"
+        else f"<p>{_e(NO_PERIOD_YET)}</p>"
     )
     warning = ""
     if facts.get("Clé de pseudonymisation") == "développement":
