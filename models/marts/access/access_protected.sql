@@ -14,9 +14,6 @@
     'fiscal_year', 'period_code', 'installation_rss_code', 'installation_rls_code',
     'centre_activites_code', 'priority_code',
 ] %}
-{% set same_keys = [] %}
-{% for key in keys %}{% do same_keys.append('flagged.' ~ key ~ ' = suppressed.' ~ key) %}{% endfor %}
-{% set same_keys = same_keys | join('\n            and ') %}
 {% set within_target_percent = rounded_ratio('flagged.served_within_target', 'flagged.requests_served', 100, 1) %}
 
 {#- The publishable cells with their primary flag, as one statement: complementary
@@ -70,8 +67,6 @@
 
     select * from flagged
 {% endset %}
-{% set closed_years = 'select * from (' ~ flagged_cells | trim ~ ') as flagged where is_fiscal_year_closed' %}
-{% set open_years = 'select * from (' ~ flagged_cells | trim ~ ') as flagged where not is_fiscal_year_closed' %}
 
 with
 
@@ -80,38 +75,13 @@ flagged as (
 ),
 
 suppressed as (
-    {# union by name: the two passes list their key columns in different orders #}
-    select
-        {%- for key in keys %}
-            {{ key }},
-        {%- endfor %}
-        is_primary_suppressed,
-        is_suppressed
-    from (
-        {{ complementary_suppression(
-            closed_years,
-            ['fiscal_year'],
-            [territory, ['centre_activites_code'], ['priority_code'], ['period_code']],
-            additive=[],
-        ) }}
-    ) as closed_suppression
-
-    union all
-
-    select
-        {%- for key in keys %}
-            {{ key }},
-        {%- endfor %}
-        is_primary_suppressed,
-        is_suppressed
-    from (
-        {{ complementary_suppression(
-            open_years,
-            ['fiscal_year', 'period_code'],
-            [territory, ['centre_activites_code'], ['priority_code']],
-            additive=[],
-        ) }}
-    ) as open_suppression
+    {{ suppression_by_year_state(
+        flagged_cells,
+        keys,
+        closed_hierarchies=[territory, ['centre_activites_code'], ['priority_code'], ['period_code']],
+        open_hierarchies=[territory, ['centre_activites_code'], ['priority_code']],
+        additive=[],
+    ) }}
 ),
 
 final as (
@@ -134,7 +104,7 @@ final as (
         suppressed.is_suppressed
     from flagged
     inner join suppressed
-        on {{ same_keys }}
+        on {{ same_keys('flagged', 'suppressed', keys) }}
 )
 
 select * from final

@@ -3,9 +3,6 @@
 {% set keys = ['fiscal_year', 'residence_rss_code', 'lieu_code', 'mode_code'] %}
 {#- one region of residence per person and year; two places or modes are possible -#}
 {% set persons_add_up = [['residence_rss_code']] %}
-{% set same_keys = [] %}
-{% for key in keys %}{% do same_keys.append('flagged.' ~ key ~ ' = suppressed.' ~ key) %}{% endfor %}
-{% set same_keys = same_keys | join('\n            and ') %}
 
 {#- The publishable cells with their primary flag, as one statement: complementary
     suppression takes its cells so (on Spark it runs its rounds as separate statements,
@@ -74,7 +71,7 @@ final as (
         suppressed.is_suppressed
     from flagged
     inner join suppressed
-        on {{ same_keys }}
+        on {{ same_keys('flagged', 'suppressed', keys) }}
 )
 
 select * from final

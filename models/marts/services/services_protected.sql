@@ -21,9 +21,6 @@
     'installation_rss_code', 'installation_rls_code', 'installation_clsc_code',
     'programme_code', 'age_group', 'sex', 'mode_code',
 ] %}
-{% set same_keys = [] %}
-{% for key in keys %}{% do same_keys.append('flagged.' ~ key ~ ' = suppressed.' ~ key) %}{% endfor %}
-{% set same_keys = same_keys | join('\n            and ') %}
 
 {#- The publishable cells with their primary flag, as one statement: complementary
     suppression takes its cells so (on Spark it runs its rounds as separate statements,
@@ -122,8 +119,6 @@
 
     select * from flagged
 {% endset %}
-{% set closed_years = 'select * from (' ~ flagged_cells | trim ~ ') as flagged where is_fiscal_year_closed' %}
-{% set open_years = 'select * from (' ~ flagged_cells | trim ~ ') as flagged where not is_fiscal_year_closed' %}
 
 with
 
@@ -148,38 +143,13 @@ fiscal_years as (
 ),
 
 suppressed as (
-    {# union by name: the two passes list their key columns in different orders #}
-    select
-        {%- for key in keys %}
-            {{ key }},
-        {%- endfor %}
-        is_primary_suppressed,
-        is_suppressed
-    from (
-        {{ complementary_suppression(
-            closed_years,
-            ['fiscal_year'],
-            [residence, installation, ['programme_code'], ['age_group'], ['sex'], ['period_code'], ['mode_code']],
-            additive=persons_add_up,
-        ) }}
-    ) as closed_suppression
-
-    union all
-
-    select
-        {%- for key in keys %}
-            {{ key }},
-        {%- endfor %}
-        is_primary_suppressed,
-        is_suppressed
-    from (
-        {{ complementary_suppression(
-            open_years,
-            ['fiscal_year', 'period_code'],
-            [residence, installation, ['programme_code'], ['age_group'], ['sex'], ['mode_code']],
-            additive=persons_add_up,
-        ) }}
-    ) as open_suppression
+    {{ suppression_by_year_state(
+        flagged_cells,
+        keys,
+        closed_hierarchies=[residence, installation, ['programme_code'], ['age_group'], ['sex'], ['period_code'], ['mode_code']],
+        open_hierarchies=[residence, installation, ['programme_code'], ['age_group'], ['sex'], ['mode_code']],
+        additive=persons_add_up,
+    ) }}
 ),
 
 population_years as (
@@ -225,7 +195,7 @@ final as (
         {{ rounded_ratio('flagged.persons', 'population.population', 1000, 2) }} as persons_per_1000
     from flagged
     inner join suppressed
-        on {{ same_keys }}
+        on {{ same_keys('flagged', 'suppressed', keys) }}
     left join denominator_years
         on
             flagged.fiscal_year = denominator_years.fiscal_year
