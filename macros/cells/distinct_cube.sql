@@ -25,6 +25,9 @@
    cell of every grouping set, so its measures are rolled up from the finest cells; only
    the events spread over several finest cells are regrouped per set, where they count
    once per cell. Every grouping set thus reads the finest cells, never every row.
+   Where the engine would derive those shared reductions again for every grouping set
+   (cube_reduces_events false: Spark), each set instead groups the rows by its cell and
+   event, then adds up the events (the second element of each list; same cells).
    Without event_id (none), only the row and distinct measures are computed (one row per
    event and person already, e.g. requests).
    Returns a select of by, every dimension column, then the row, distinct and event
@@ -33,7 +36,8 @@
 {% macro distinct_cube(relation, by, hierarchies, row_measures, event_id=none, event_columns=[], event_measures=[], distinct_measures=[]) %}
     {%- set dimensions = hierarchies | sum(start=[]) -%}
     {%- set finest = by + dimensions -%}
-    {%- if distinct_measures or event_id %}
+    {%- set reduce_events = event_id and iclsc.cube_reduces_events() -%}
+    {%- if distinct_measures or reduce_events %}
     with
     {%- for name, aggregate, column in distinct_measures %}
     cube_pairs_{{ loop.index }} as (
@@ -42,9 +46,9 @@
             {{ column_name }}{% if not loop.last %},{% endif %}
             {%- endfor %}
         from {{ relation }}
-    ){% if event_id or not loop.last %},{% endif %}
+    ){% if reduce_events or not loop.last %},{% endif %}
     {%- endfor %}
-    {%- if event_id %}
+    {%- if reduce_events %}
     cube_fine_events as (
         -- Each event once per finest cell it lies in, with its columns.
         select
@@ -174,9 +178,10 @@
                 {{ column }},
                 {%- endfor %}
                 {%- for name, aggregate, rollup in event_measures %}
-                {{ rollup }} as {{ name }}{% if not loop.last %},{% endif %}
+                {{ rollup if reduce_events else aggregate }} as {{ name }}{% if not loop.last %},{% endif %}
                 {%- endfor %}
             from (
+                {%- if reduce_events %}
                 select
                     {%- for column in keys %}
                     {{ column }},
@@ -209,6 +214,18 @@
                 ) as cube_spread_rows
                 {%- if keys %}
                 group by {{ keys | join(', ') }}
+                {%- endif %}
+                {%- else %}
+                select
+                    {%- for column in keys %}
+                    {{ column }},
+                    {%- endfor %}
+                    {{ event_id }},
+                    {%- for name, aggregate, rollup in event_columns %}
+                    {{ aggregate }} as {{ name }}{% if not loop.last %},{% endif %}
+                    {%- endfor %}
+                from {{ relation }}
+                group by {{ (keys + [event_id]) | join(', ') }}
                 {%- endif %}
             ) as cube_event_parts
             {%- if keys %}
