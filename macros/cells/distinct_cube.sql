@@ -13,9 +13,21 @@
      pairs, reduced once for every grouping set, instead of on every row once per set
    - event_id: the event column; events repeated over several rows (a group intervention)
      count once per cell
-   - event_columns: list of [name, aggregate of the event's rows] (e.g. ['event_minutes',
-     'max(duration_minutes)'])
-   - event_measures: list of [name, aggregate over the cell's events]
+   - event_columns: list of [name, aggregate of the event's rows, aggregate of that
+     value's partial results] (e.g. ['event_minutes', 'max(duration_minutes)',
+     'max(event_minutes)'])
+   - event_measures: list of [name, aggregate over the cell's events, aggregate adding up
+     that measure's partial results] (e.g. ['interventions', 'count(*)',
+     'sum(interventions)']): the measure of a set of events must be the roll-up of its
+     value on any partition of that set (counts, sums, minima, maxima)
+   Events are reduced once to (finest cell, event). An event that lies in one finest cell
+   (all but a group intervention whose users differ in some dimension) is in exactly one
+   cell of every grouping set, so its measures are rolled up from the finest cells; only
+   the events spread over several finest cells are regrouped per set, where they count
+   once per cell. Every grouping set thus reads the finest cells, never every row.
+   Where the engine would derive those shared reductions again for every grouping set
+   (cube_reduces_events false: Spark), each set instead groups the rows by its cell and
+   event, then adds up the events (the second element of each list; same cells).
    Without event_id (none), only the row and distinct measures are computed (one row per
    event and person already, e.g. requests).
    Returns a select of by, every dimension column, then the row, distinct and event
@@ -23,17 +35,75 @@
    (every row belongs to one), joined on the cell's columns. #}
 {% macro distinct_cube(relation, by, hierarchies, row_measures, event_id=none, event_columns=[], event_measures=[], distinct_measures=[]) %}
     {%- set dimensions = hierarchies | sum(start=[]) -%}
-    {%- if distinct_measures %}
+    {%- set finest = by + dimensions -%}
+    {%- set reduce_events = event_id and iclsc.cube_reduces_events() -%}
+    {%- if distinct_measures or reduce_events %}
     with
     {%- for name, aggregate, column in distinct_measures %}
     cube_pairs_{{ loop.index }} as (
         select distinct
-            {%- for column_name in by + dimensions + [column] %}
+            {%- for column_name in finest + [column] %}
             {{ column_name }}{% if not loop.last %},{% endif %}
             {%- endfor %}
         from {{ relation }}
-    ){% if not loop.last %},{% endif %}
+    ){% if reduce_events or not loop.last %},{% endif %}
     {%- endfor %}
+    {%- if reduce_events %}
+    cube_fine_events as (
+        -- Each event once per finest cell it lies in, with its columns.
+        select
+            {%- for column in finest %}
+            {{ column }},
+            {%- endfor %}
+            {{ event_id }},
+            {%- for name, aggregate, rollup in event_columns %}
+            {{ aggregate }} as {{ name }}{% if not loop.last %},{% endif %}
+            {%- endfor %}
+        from {{ relation }}
+        group by {{ (finest + [event_id]) | join(', ') }}
+    ),
+
+    cube_spread_events as (
+        -- The events that lie in several finest cells (within one value of `by`).
+        select
+            {%- for column in by %}
+            {{ column }},
+            {%- endfor %}
+            {{ event_id }}
+        from cube_fine_events
+        group by {{ (by + [event_id]) | join(', ') }}
+        having count(*) > 1
+    ),
+
+    cube_fine_spread as (
+        select cube_fine_events.*
+        from cube_fine_events
+        inner join cube_spread_events
+            on
+                {%- for column in by + [event_id] %}
+                cube_fine_events.{{ column }} = cube_spread_events.{{ column }}{% if not loop.last %} and{% endif %}
+                {%- endfor %}
+    ),
+
+    cube_fine_cells as (
+        -- The measures of the events that lie in one finest cell, per finest cell.
+        select
+            {%- for column in finest %}
+            cube_fine_events.{{ column }},
+            {%- endfor %}
+            {%- for name, aggregate, rollup in event_measures %}
+            {{ aggregate }} as {{ name }}{% if not loop.last %},{% endif %}
+            {%- endfor %}
+        from cube_fine_events
+        left join cube_spread_events
+            on
+                {%- for column in by + [event_id] %}
+                cube_fine_events.{{ column }} = cube_spread_events.{{ column }}{% if not loop.last %} and{% endif %}
+                {%- endfor %}
+        where cube_spread_events.{{ event_id }} is null
+        group by {% for column in finest %}cube_fine_events.{{ column }}{% if not loop.last %}, {% endif %}{% endfor %}
+    )
+    {%- endif %}
     {%- endif %}
     {%- for kept in iclsc.grouping_levels(hierarchies) %}
         {%- set keys = by + kept -%}
@@ -55,8 +125,8 @@
         {%- for measure in distinct_measures %}
             {%- do measures.append('cube_distinct_' ~ loop.index ~ '.' ~ measure[0]) -%}
         {%- endfor %}
-        {%- for name, aggregate in event_measures if event_id %}
-            {%- do measures.append('cube_events.' ~ name) -%}
+        {%- for measure in event_measures if event_id %}
+            {%- do measures.append('cube_events.' ~ measure[0]) -%}
         {%- endfor %}
         select
             {%- for column in by %}
@@ -107,21 +177,57 @@
                 {%- for column in keys %}
                 {{ column }},
                 {%- endfor %}
-                {%- for name, aggregate in event_measures %}
-                {{ aggregate }} as {{ name }}{% if not loop.last %},{% endif %}
+                {%- for name, aggregate, rollup in event_measures %}
+                {{ rollup if reduce_events else aggregate }} as {{ name }}{% if not loop.last %},{% endif %}
                 {%- endfor %}
             from (
+                {%- if reduce_events %}
+                select
+                    {%- for column in keys %}
+                    {{ column }},
+                    {%- endfor %}
+                    {%- for name, aggregate, rollup in event_measures %}
+                    {{ name }}{% if not loop.last %},{% endif %}
+                    {%- endfor %}
+                from cube_fine_cells
+
+                union all
+
+                select
+                    {%- for column in keys %}
+                    {{ column }},
+                    {%- endfor %}
+                    {%- for name, aggregate, rollup in event_measures %}
+                    {{ aggregate }} as {{ name }}{% if not loop.last %},{% endif %}
+                    {%- endfor %}
+                from (
+                    select
+                        {%- for column in keys %}
+                        {{ column }},
+                        {%- endfor %}
+                        {{ event_id }},
+                        {%- for name, aggregate, rollup in event_columns %}
+                        {{ rollup }} as {{ name }}{% if not loop.last %},{% endif %}
+                        {%- endfor %}
+                    from cube_fine_spread
+                    group by {{ (keys + [event_id]) | join(', ') }}
+                ) as cube_spread_rows
+                {%- if keys %}
+                group by {{ keys | join(', ') }}
+                {%- endif %}
+                {%- else %}
                 select
                     {%- for column in keys %}
                     {{ column }},
                     {%- endfor %}
                     {{ event_id }},
-                    {%- for name, aggregate in event_columns %}
+                    {%- for name, aggregate, rollup in event_columns %}
                     {{ aggregate }} as {{ name }}{% if not loop.last %},{% endif %}
                     {%- endfor %}
                 from {{ relation }}
                 group by {{ (keys + [event_id]) | join(', ') }}
-            ) as cube_event_rows
+                {%- endif %}
+            ) as cube_event_parts
             {%- if keys %}
             group by {{ keys | join(', ') }}
             {%- endif %}

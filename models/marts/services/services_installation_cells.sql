@@ -36,7 +36,16 @@ programmes as (
 
 annual_rows as (
     select
-        interventions.*,
+        -- Only what the cube reads: the rows are held once for its several passes.
+        interventions.fiscal_year,
+        interventions.installation_rss_code,
+        interventions.installation_rls_code,
+        interventions.installation_clsc_code,
+        interventions.programme_code,
+        interventions.intervention_id,
+        interventions.person_id,
+        interventions.provider_id,
+        interventions.duration_minutes,
         stale.period_code as cube_period_code
     from interventions
     inner join stale
@@ -54,10 +63,10 @@ counted as (
             ['providers', 'count(distinct provider_id)', 'provider_id'],
         ],
         event_id='intervention_id',
-        event_columns=[['event_minutes', 'max(duration_minutes)']],
+        event_columns=[['event_minutes', 'max(duration_minutes)', 'max(event_minutes)']],
         event_measures=[
-            ['interventions', 'count(*)'],
-            ['minutes', 'sum(event_minutes)'],
+            ['interventions', 'count(*)', 'sum(interventions)'],
+            ['minutes', 'sum(event_minutes)', 'sum(minutes)'],
         ],
     ) }}
 ),

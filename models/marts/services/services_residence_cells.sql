@@ -57,7 +57,18 @@ modes as (
 
 annual_rows as (
     select
-        interventions.*,
+        -- Only what the cube reads: the rows are held once for its several passes.
+        interventions.fiscal_year,
+        interventions.residence_rss_code,
+        interventions.residence_rls_code,
+        interventions.programme_code,
+        interventions.age_group,
+        interventions.sex,
+        interventions.mode_code,
+        interventions.intervention_id,
+        interventions.person_id,
+        interventions.provider_id,
+        interventions.duration_minutes,
         stale.period_code as cube_period_code
     from interventions
     inner join stale
@@ -67,7 +78,18 @@ annual_rows as (
 
 period_rows as (
     select
-        interventions.*,
+        -- Only what the cube reads: the rows are held once for its several passes.
+        interventions.fiscal_year,
+        interventions.residence_rss_code,
+        interventions.residence_rls_code,
+        interventions.programme_code,
+        interventions.age_group,
+        interventions.sex,
+        interventions.mode_code,
+        interventions.intervention_id,
+        interventions.person_id,
+        interventions.provider_id,
+        interventions.duration_minutes,
         stale.period_code as cube_period_code
     from interventions
     inner join stale
@@ -87,10 +109,10 @@ annual_counted as (
             ['providers', 'count(distinct provider_id)', 'provider_id'],
         ],
         event_id='intervention_id',
-        event_columns=[['event_minutes', 'max(duration_minutes)']],
+        event_columns=[['event_minutes', 'max(duration_minutes)', 'max(event_minutes)']],
         event_measures=[
-            ['interventions', 'count(*)'],
-            ['minutes', 'sum(event_minutes)'],
+            ['interventions', 'count(*)', 'sum(interventions)'],
+            ['minutes', 'sum(event_minutes)', 'sum(minutes)'],
         ],
     ) }}
 ),
@@ -106,10 +128,10 @@ period_counted as (
             ['providers', 'count(distinct provider_id)', 'provider_id'],
         ],
         event_id='intervention_id',
-        event_columns=[['event_minutes', 'max(duration_minutes)']],
+        event_columns=[['event_minutes', 'max(duration_minutes)', 'max(event_minutes)']],
         event_measures=[
-            ['interventions', 'count(*)'],
-            ['minutes', 'sum(event_minutes)'],
+            ['interventions', 'count(*)', 'sum(interventions)'],
+            ['minutes', 'sum(event_minutes)', 'sum(minutes)'],
         ],
     ) }}
 ),

@@ -9,6 +9,21 @@ age_groups as (
     select * from {{ ref('ref_age_groups') }}
 ),
 
+single_ages as (
+    -- The age group of each distinct age, found by the range condition on a few hundred
+    -- rows at most, then joined to the interventions on the age alone: a range join of
+    -- every intervention with the groups sorts all of them (a piecewise merge join).
+    select
+        ages.age_at_event,
+        age_groups.age_group
+    from (
+        select distinct age_at_event
+        from interventions
+    ) as ages
+    inner join age_groups
+        on ages.age_at_event between age_groups.min_age and age_groups.max_age
+),
+
 final as (
     select
         interventions.intervention_id,
@@ -32,12 +47,12 @@ final as (
         interventions.provider_id,
         interventions.duration_minutes,
         interventions.age_at_event,
-        age_groups.age_group as age_group_at_event,
+        single_ages.age_group as age_group_at_event,
         interventions.sex,
         interventions.residence_clsc_code
     from interventions
-    left join age_groups
-        on interventions.age_at_event between age_groups.min_age and age_groups.max_age
+    left join single_ages
+        on interventions.age_at_event = single_ages.age_at_event
 )
 
 select * from final

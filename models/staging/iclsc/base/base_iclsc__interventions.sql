@@ -191,109 +191,148 @@ checked as (
         on keyed.provider_category_code = categories.code
 ),
 
-ranked as (
-    select
-        *,
-        is_known_transmission
-        and is_latest_transmission
-        and quarantine_reason is null as is_candidate,
-        row_number() over (
-            partition by
-                establishment_code,
-                intervention_number,
-                user_file_id,
-                is_latest_transmission and quarantine_reason is null
-            order by fiscal_year, period, source_file, source_record
-        ) as duplicate_rank,
-        -- The same partition and order as duplicate_rank, so both share one sort.
-        count(*) over (
-            partition by
-                establishment_code,
-                intervention_number,
-                user_file_id,
-                is_latest_transmission and quarantine_reason is null
-            order by fiscal_year, period, source_file, source_record
-            rows between unbounded preceding and unbounded following
-        ) as key_rows
+candidates as (
+    -- The rows that can be staged: of the latest transmission of a known period, with no
+    -- failed check. Only among them do the rank of a key and the agreement of a group
+    -- intervention decide anything (row_status and unstaged_reason look at the rank only
+    -- after the transmission and the checks).
+    select *
     from checked
+    where is_known_transmission and is_latest_transmission and quarantine_reason is null
 ),
 
-exact_ranks as (
-    -- A repeated key is an exact copy when an earlier row of its key has the same content.
-    -- Only the few keys with several rows need that rank (a lone row is first of its
-    -- content), so it is computed on them alone and joined back on the raw record.
+repeated_keys as (
+    -- A key is (establishment, intervention number, user file): almost every key has one
+    -- row, first of its key and of its content. Only the repeated keys need ranks.
     select
-        source_file,
-        source_record,
+        establishment_code,
+        intervention_number,
+        user_file_id
+    from candidates
+    group by establishment_code, intervention_number, user_file_id
+    having count(*) > 1
+),
+
+repeated_ranks as (
+    -- The ranks of the rows of repeated keys, on these rows alone and on the columns the
+    -- ranks read (a window over every row would sort every column of every row), joined
+    -- back on the raw record. A later row of a key is an exact copy when an earlier row of
+    -- its key has the same content.
+    select
+        candidates.source_file,
+        candidates.source_record,
         row_number() over (
             partition by
-                establishment_code,
-                intervention_number,
-                user_file_id,
-                is_latest_transmission and quarantine_reason is null,
-                request_number,
-                raison_code,
-                acte_code,
-                {{ shared_columns | map(attribute=0) | join(', ') }}
-            order by fiscal_year, period, source_file, source_record
+                candidates.establishment_code,
+                candidates.intervention_number,
+                candidates.user_file_id
+            order by
+                candidates.fiscal_year,
+                candidates.period,
+                candidates.source_file,
+                candidates.source_record
+        ) as duplicate_rank,
+        row_number() over (
+            partition by
+                candidates.establishment_code,
+                candidates.intervention_number,
+                candidates.user_file_id,
+                candidates.request_number,
+                candidates.raison_code,
+                candidates.acte_code,
+                {% for column, raw_column in shared_columns -%}
+                    candidates.{{ column }}{% if not loop.last %},{% endif %}
+                {% endfor %}
+            order by
+                candidates.fiscal_year,
+                candidates.period,
+                candidates.source_file,
+                candidates.source_record
         ) as exact_rank
-    from ranked
-    where key_rows > 1
+    from candidates
+    inner join repeated_keys
+        on
+            candidates.establishment_code = repeated_keys.establishment_code
+            and candidates.intervention_number = repeated_keys.intervention_number
+            and candidates.user_file_id = repeated_keys.user_file_id
+),
+
+repeated_numbers as (
+    -- Intervention numbers with several candidate rows: only they can fail the group
+    -- check below (a lone row agrees with itself).
+    select
+        establishment_code,
+        intervention_number
+    from candidates
+    group by establishment_code, intervention_number
+    having count(*) > 1
 ),
 
 group_verdicts as (
     -- Among the rows that would be staged (candidates, first of their key), the rows of one
     -- intervention number must agree on the intervention's own columns, and an individual
     -- intervention has one user. Otherwise no row of the number is trusted. An aggregate on
-    -- these few columns, keeping only the numbers that fail: far cheaper than windows that
-    -- carry every column of every row, and joined back on the number.
+    -- these few columns of the repeated numbers' rows, keeping only the numbers that fail,
+    -- joined back on the number.
     select
-        establishment_code,
-        intervention_number,
+        candidates.establishment_code,
+        candidates.intervention_number,
         case
             {% for column, raw_column in shared_columns %}
-                when min({{ column }}) != max({{ column }}) then '{{ raw_column }}'
+                when min(candidates.{{ column }}) != max(candidates.{{ column }}) then '{{ raw_column }}'
             {% endfor %}
             else 'code_type'
         end as group_column,
         case
             {% for column, raw_column in shared_columns %}
-                when min({{ column }}) != max({{ column }})
+                when min(candidates.{{ column }}) != max(candidates.{{ column }})
                     then 'intervention repetee dont les lignes different ({{ raw_column }})'
             {% endfor %}
             else 'intervention individuelle repetee pour plusieurs usagers'
         end as group_reason
-    from ranked
-    where is_candidate and duplicate_rank = 1
-    group by establishment_code, intervention_number
+    from candidates
+    inner join repeated_numbers
+        on
+            candidates.establishment_code = repeated_numbers.establishment_code
+            and candidates.intervention_number = repeated_numbers.intervention_number
+    left join repeated_ranks
+        on
+            candidates.source_file = repeated_ranks.source_file
+            and candidates.source_record = repeated_ranks.source_record
+    where coalesce(repeated_ranks.duplicate_rank, 1) = 1
+    group by candidates.establishment_code, candidates.intervention_number
     having
-        (min(intervention_type) = 'I' and count(*) > 1)
+        (min(candidates.intervention_type) = 'I' and count(*) > 1)
         {% for column, raw_column in shared_columns %}
-            or min({{ column }}) != max({{ column }})
+            or min(candidates.{{ column }}) != max(candidates.{{ column }})
         {% endfor %}
 ),
 
 group_checked as (
     select
-        ranked.*,
-        coalesce(exact_ranks.exact_rank, 1) as exact_rank,
+        checked.*,
+        coalesce(repeated_ranks.duplicate_rank, 1) as duplicate_rank,
+        coalesce(repeated_ranks.exact_rank, 1) as exact_rank,
         case
-            when not ranked.is_candidate or ranked.duplicate_rank > 1 then ranked.quarantine_column
-            else coalesce(group_verdicts.group_column, ranked.quarantine_column)
+            when coalesce(repeated_ranks.duplicate_rank, 1) > 1 then checked.quarantine_column
+            else coalesce(group_verdicts.group_column, checked.quarantine_column)
         end as failed_column,
         case
-            when not ranked.is_candidate or ranked.duplicate_rank > 1 then ranked.quarantine_reason
-            else coalesce(group_verdicts.group_reason, ranked.quarantine_reason)
+            when coalesce(repeated_ranks.duplicate_rank, 1) > 1 then checked.quarantine_reason
+            else coalesce(group_verdicts.group_reason, checked.quarantine_reason)
         end as failed_reason
-    from ranked
+    from checked
     left join group_verdicts
         on
-            ranked.establishment_code = group_verdicts.establishment_code
-            and ranked.intervention_number = group_verdicts.intervention_number
-    left join exact_ranks
+            checked.is_known_transmission
+            and checked.is_latest_transmission
+            and checked.quarantine_reason is null
+            and checked.establishment_code = group_verdicts.establishment_code
+            and checked.intervention_number = group_verdicts.intervention_number
+    left join repeated_ranks
         on
-            ranked.source_file = exact_ranks.source_file
-            and ranked.source_record = exact_ranks.source_record
+            checked.source_file = repeated_ranks.source_file
+            and checked.source_record = repeated_ranks.source_record
 ),
 
 providers as (
