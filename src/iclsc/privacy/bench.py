@@ -15,12 +15,15 @@ primary rule, then protects each table twice:
   hypercube (fewest new cells, then fewest persons) is taken, subtable by subtable, until
   every withheld cell has a withheld hypercube in every subtable it belongs to.
 
-Prints, per table: cells, primary cells, cells withheld by each pattern, the share of
-persons in withheld cells (persons summed over withheld cells over persons summed over all
-cells), seconds, the exposures `audit_tables` finds in each pattern from the published rows,
-and those an insider finds (a provider alone in some withheld cells knows them; the
-hypercube method does not consider insiders, ours does). Exits 1 when ours withholds more
-cells than the hypercube in total, or when ours has any exposure. A benchmark, not a test.
+Prints, per table: cells, primary cells, a lower bound on the cells any pattern safe from
+the public and the insiders withholds (`lower_bound`: below it, a pattern is exposed
+somewhere, though the audits printed here may not see where), cells withheld by each
+pattern, the share of persons in withheld cells (persons summed over withheld cells over
+persons summed over all cells), seconds, the exposures `audit_tables` finds in each
+pattern from the published rows, and those an insider finds (a provider alone in some
+withheld cells knows them; the hypercube method does not consider insiders, ours does).
+Exits 1 when ours withholds more cells than the hypercube in total, or when ours has any
+exposure. A benchmark, not a test.
 """
 
 from __future__ import annotations
