@@ -23,8 +23,9 @@ point:
 
 Last, re-publication: every complement added here is published again, most informative
 first, where the audit, the insiders and the unions still find nothing around it
-(`Part.republish`). The line closure is tried with and without the insiders' own cells as
-partners, and not at all; the smallest final pattern is kept (`protect_part`).
+(`Part.republish`). The line closure is tried without insiders, with the insiders' own
+cells, with their shares too (small members reaching the threshold within their lines), and
+not at all; the smallest final pattern is kept (`protect_part`).
 
 Cheapest: a non-margin before a margin, then few persons, then the cell key (a total
 order: the same input gives the same pattern, on every engine, since every input is
@@ -1415,8 +1416,9 @@ def protect_part(cube, part, cells, truth, settings, earlier, recounter, log) ->
     """Protects one part: line closure, the loop (`Part.run`), then re-publication.
 
     Where the line closure applies (a line holds a lone withheld cell and the part is small
-    enough), three starts are tried: the closure with the insiders' own cells as partners,
-    without, and none (the relation rules alone). Which is best depends on the table: an
+    enough), four starts are tried: the closure without insiders, with the insiders' own
+    cells, with their shares of cells with few providers (`close_lines`), and none (the
+    relation rules alone). Which is best depends on the table: an
     insider's knowledge may cost repairs a closure that counts it avoids, or that closure
     may choose margins whose bounds then need many more cells. The pattern with the fewest
     withheld cells is kept, then the cheaper, then the first: the same input gives the
