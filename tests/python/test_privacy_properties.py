@@ -25,7 +25,10 @@ from iclsc.privacy.bench import (
     flat,
     generated_tables,
     hierarchy,
+    hypercube,
+    lower_bound,
     ours,
+    part_of,
     published,
     run,
 )
@@ -439,7 +442,45 @@ def test_ours_withholds_fewer_cells_than_the_hypercube_on_the_medium_tables():
     for o in outcomes:
         assert o.exposures["ours"] == 0 and o.insider_exposures["ours"] == 0, o
         assert o.withheld["ours"] <= o.withheld["hypercube"], o
+        assert o.bound <= o.withheld["ours"], o
     assert sum(o.withheld["ours"] for o in outcomes) < sum(
         o.withheld["hypercube"] for o in outcomes
     )
     assert code == 0
+
+
+def test_where_ours_withholds_more_than_the_hypercube_no_safe_pattern_withholds_as_few():
+    """Seed 7's medium tables: ours withholds 4 and 36 cells, the hypercube 4 and 32. The
+    line closure's constraints hold in every pattern safe from the public and the
+    insiders (requirement 4), and at least 35 cells of the 3-D table satisfy them: the
+    hypercube's 32 cannot be safe (the bench's insiders find 6 exposures in it), ours is
+    within one cell of the least possible, and has no exposure."""
+    outcomes, _code = run(["medium"], 7, out=io.StringIO())
+    for o in outcomes:
+        assert o.exposures["ours"] == 0 and o.insider_exposures["ours"] == 0, o
+        assert o.bound <= o.withheld["ours"] <= o.bound + 1, o
+        if o.withheld["ours"] > o.withheld["hypercube"]:
+            assert o.withheld["hypercube"] < o.bound, o
+            assert o.exposures["hypercube"] + o.insider_exposures["hypercube"] > 0, o
+    assert any(o.withheld["ours"] > o.withheld["hypercube"] for o in outcomes)
+
+
+def test_a_hypercube_below_the_bound_is_exposed_to_an_insider_of_a_two_provider_cell():
+    """Seed 7's small 3-D table: the hypercube withholds 8 cells, fewer than the bound (12)
+    and than ours (12). The bench's audit of sole providers finds nothing in it; the
+    protection's insiders do: a provider of a cell with two providers knows their share
+    of it, which bounds a small cell of its line below 5 persons."""
+    table = next(t for t in generated_tables("small", 7) if t.name == "small-3d")
+    pattern, _ = hypercube(table)
+    bound = lower_bound(table)
+    assert int(pattern.sum()) < bound <= int(ours(table).sum())
+    part = part_of(table, pattern)
+    public, state = part.public_exposures()
+    assert public == []
+    found = part.insider_exposures(state)
+    assert found
+    # No withheld cell has a sole provider: the knowledge that exposes is a share of a
+    # cell with two (the bench's own insiders, sole providers, find nothing here).
+    withheld = [c for c in part.cells if part.cube.withheld[c]]
+    assert not any(part.providers[part.col[c]] == 1 for c in withheld)
+    assert any(part.providers[part.col[c]] == 2 for c in withheld)

@@ -15,28 +15,34 @@ primary rule, then protects each table twice:
   hypercube (fewest new cells, then fewest persons) is taken, subtable by subtable, until
   every withheld cell has a withheld hypercube in every subtable it belongs to.
 
-Prints, per table: cells, primary cells, cells withheld by each pattern, the share of
-persons in withheld cells (persons summed over withheld cells over persons summed over all
-cells), seconds, the exposures `audit_tables` finds in each pattern from the published rows,
-and those an insider finds (a provider alone in some withheld cells knows them; the
-hypercube method does not consider insiders, ours does). Exits 1 when ours withholds more
-cells than the hypercube in total, or when ours has any exposure. A benchmark, not a test.
+Prints, per table: cells, primary cells, a lower bound on the cells any pattern safe from
+the public and the insiders withholds (`lower_bound`: below it, a pattern is exposed
+somewhere, though the audits printed here may not see where), cells withheld by each
+pattern, the share of persons in withheld cells (persons summed over withheld cells over
+persons summed over all cells), seconds, the exposures `audit_tables` finds in each
+pattern from the published rows, and those an insider finds (a provider alone in some
+withheld cells knows them; the hypercube method does not consider insiders, ours does).
+Exits 1 when ours withholds more cells than the hypercube in total, or when ours has any
+exposure. A benchmark, not a test.
 """
 
 from __future__ import annotations
 
 import argparse
 import itertools
+import math
 import sys
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy.optimize import Bounds
 
 from iclsc.privacy.audit import audit_tables
+from iclsc.privacy.certify import milp
 from iclsc.privacy.cube import TOTAL, Table, build_cubes
-from iclsc.privacy.protect import protect, truth_of
+from iclsc.privacy.protect import Part, protect, truth_of
 from iclsc.privacy.recount import Share
 
 RULE = {"min_persons": 5, "min_providers": 3}
@@ -221,11 +227,16 @@ class MemoryRecounter:
         return out
 
 
-def ours(table: Generated) -> np.ndarray:
-    """Our pattern: the primary rule, then `protect` as the publication runs it."""
-    start = published(table, table.primary)
+def _start(table: Generated, pattern: np.ndarray | None = None):
+    """The table published with a pattern (the primary rule's by default), its cubes (a
+    withheld cell without values) and true counts."""
+    start = published(table, table.primary if pattern is None else pattern)
     cubes = build_cubes([start])
     cube = cubes[UNIVERSE]
+    for c in range(len(cube.keys)):
+        if cube.withheld[c]:
+            for m in cube.measures:
+                cube.values[m][c] = None
     truth_rows = [
         {
             "persons": int(table.persons[i]),
@@ -240,6 +251,13 @@ def ours(table: Generated) -> np.ndarray:
         {RESOURCE: truth_rows},
         {RESOURCE: {"nb_usagers": "persons", "nb_interventions": "interventions"}},
     )
+    return start, cubes, truth
+
+
+def ours(table: Generated) -> np.ndarray:
+    """Our pattern: the primary rule, then `protect` as the publication runs it."""
+    start, cubes, truth = _start(table)
+    cube = cubes[UNIVERSE]
     protect(
         cubes,
         {UNIVERSE: truth},
@@ -252,6 +270,41 @@ def ours(table: Generated) -> np.ndarray:
     for row, cell in enumerate(cube.row_cells[RESOURCE]):
         withheld[row] = cube.withheld[cell]
     return withheld
+
+
+def part_of(table: Generated, pattern: np.ndarray | None = None) -> Part:
+    """The protection's view of the table published with a pattern (the primary rule's by
+    default): its audit and insiders (`Part.public_exposures`, `Part.insider_exposures`)
+    judge any pattern, the hypercube's included."""
+    _, cubes, truth = _start(table, pattern)
+    cube = cubes[UNIVERSE]
+    (part, cells), *rest = cube.parts().items()
+    if rest:
+        raise ValueError(f"{table.name}: one part expected")
+    return Part(cube, part, cells, truth, RULE, {}, MemoryRecounter(table))
+
+
+def lower_bound(table: Generated) -> int:
+    """Fewer cells than this, no pattern is safe from the public audit and the insiders
+    (a provider of a cell with fewer than 3 providers, knowing their share), none that
+    withholds a zero: the primary cells plus the least number of cells satisfying the
+    line closure's constraints (`Part.closure_program`, each of which such a pattern
+    satisfies), by an integer program solved to optimality (or its proven bound)."""
+    primary = int(table.primary.sum())
+    program = part_of(table).closure_program("shares", limit=None)
+    if program is None:
+        return primary
+    order, constraint = program
+    n = len(order)
+    result = milp(
+        c=np.ones(n),
+        constraints=[constraint],
+        integrality=np.ones(n),
+        bounds=Bounds(np.zeros(n), np.ones(n)),
+    )
+    if result.status != 0:
+        raise RuntimeError(f"{table.name}: the lower bound's integer program: {result.message}")
+    return primary + math.ceil(result.fun - 1e-6)
 
 
 def _sortable(key: tuple) -> tuple:
@@ -420,6 +473,7 @@ class Outcome:
     exposures: dict[str, int]
     insider_exposures: dict[str, int]
     unprotectable: int
+    bound: int = 0
 
 
 def insider_exposures(table: Generated, withheld: np.ndarray) -> int:
@@ -464,13 +518,14 @@ def compare(table: Generated) -> Outcome:
         },
         insider_exposures={k: insider_exposures(table, p) for k, p in patterns.items()},
         unprotectable=unprotectable,
+        bound=lower_bound(table),
     )
 
 
 def run(sizes: list[str], seed: int, out=sys.stdout) -> tuple[list[Outcome], int]:
     """Prints the comparison and returns the outcomes and the exit code."""
     header = (
-        f"{'table':<12} {'cells':>6} {'primary':>7} {'ours':>5} {'hyper':>5} "
+        f"{'table':<12} {'cells':>6} {'primary':>7} {'bound':>5} {'ours':>5} {'hyper':>5} "
         f"{'ours %pers':>10} {'hyper %pers':>11} {'ours s':>7} {'hyper s':>7} "
         f"{'ours exp':>8} {'hyper exp':>9} {'ours ins':>8} {'hyper ins':>9}"
     )
@@ -481,7 +536,7 @@ def run(sizes: list[str], seed: int, out=sys.stdout) -> tuple[list[Outcome], int
             o = compare(table)
             outcomes.append(o)
             print(
-                f"{o.name:<12} {o.cells:>6} {o.primary:>7} {o.withheld['ours']:>5} "
+                f"{o.name:<12} {o.cells:>6} {o.primary:>7} {o.bound:>5} {o.withheld['ours']:>5} "
                 f"{o.withheld['hypercube']:>5} {100 * o.person_share['ours']:>9.1f}% "
                 f"{100 * o.person_share['hypercube']:>10.1f}% {o.seconds['ours']:>7.1f} "
                 f"{o.seconds['hypercube']:>7.1f} {o.exposures['ours']:>8} "
@@ -498,6 +553,11 @@ def run(sizes: list[str], seed: int, out=sys.stdout) -> tuple[list[Outcome], int
         f"total withheld: ours {ours_total}, hypercube {hyper_total} (ratio {ratio:.2f}); "
         f"exposures (public + insider): ours {exposed}, hypercube "
         f"{sum(o.exposures['hypercube'] + o.insider_exposures['hypercube'] for o in outcomes)}",
+        file=out,
+    )
+    print(
+        f"no pattern safe from the public and the insiders withholds fewer than "
+        f"{sum(o.bound for o in outcomes)} cells (bound)",
         file=out,
     )
     failed = []

@@ -23,8 +23,9 @@ point:
 
 Last, re-publication: every complement added here is published again, most informative
 first, where the audit, the insiders and the unions still find nothing around it
-(`Part.republish`). The line closure is tried with and without the insiders' own cells as
-partners, and not at all; the smallest final pattern is kept (`protect_part`).
+(`Part.republish`). The line closure is tried without insiders, with the insiders' own
+cells, with their shares too (small members reaching the threshold within their lines), and
+not at all; the smallest final pattern is kept (`protect_part`).
 
 Cheapest: a non-margin before a margin, then few persons, then the cell key (a total
 order: the same input gives the same pattern, on every engine, since every input is
@@ -282,7 +283,7 @@ class Part:
             if not added:
                 return total
 
-    def close_lines(self, insiders: bool) -> int:
+    def close_lines(self, insiders: str = "none") -> int:
         """Withholds the cheapest set of publishable cells after which no line holds a lone
         withheld cell: an integer program over the whole part (`LINE_CELLS` at most).
 
@@ -292,63 +293,27 @@ class Part:
         (a rectangle in 2-D, a box in 3-D, or cheaper where the table allows), where
         relation by relation each complement would open lines of its own. Necessary, not
         sufficient: the rules and the audit that follow judge and repair the pattern.
-        insiders: a provider alone in a withheld cell knows it, so in its lines every other
-        withheld cell must have a partner besides it. Returns the cells added (0 when no
-        line holds a lone cell, or the part is too large).
+
+        insiders: "none"; "alone": a provider alone in withheld cells knows them, so in
+        their lines every other withheld cell must have a partner besides those (every
+        cell of one insider at once); "shares": besides, a small withheld member of a line
+        whose margin is published must be able to reach the threshold within the line, for
+        the public (each other withheld member may go down to 1) and for every insider of a
+        cell with fewer than `min_providers` (who knows that their share is in it: that
+        cell goes down to their share only). The relation rules and the insiders' repairs
+        check as much after the closure; here the complements they would add one by one
+        are chosen jointly.
+        Returns the cells added (0 when no line holds a lone cell, or the part is too
+        large).
         """
-        order = [c for c in self.cells if self.publishable(c)]
-        if not order or len(order) > LINE_CELLS:
+        program = self.closure_program(insiders)
+        if program is None:
             return 0
-        lines = [
-            (relation.margin, *relation.members)
-            for relation in self.relations
-            if relation.complete
-            and any(self.cube.measures[m].adds_along(relation.dimension) for m in self.measures)
-        ]
-        withheld = {c for c in self.cells if self.is_withheld(c) and c not in self.known_cells}
-        if not any(sum(c in withheld for c in line) == 1 for line in lines):
-            return 0
-        var = {c: i for i, c in enumerate(order)}
-        rows, cols, vals, lo = [], [], [], []
-        for line in lines:
-            free = [c for c in line if c in var]
-            if not free:
-                continue
-            # A provider alone in a withheld cell knows it: the others of the line must
-            # protect each other without it.
-            alone = [
-                c for c in line if insiders and c in withheld and self.providers[self.col[c]] == 1
-            ]
-            for excluded in [None, *alone]:
-                fixed = sum(c in withheld and c != excluded for c in line)
-                for c in line:
-                    if c == excluded or (c not in var and c not in withheld):
-                        continue
-                    r = len(lo)
-                    for o in free:
-                        if o != c and o != excluded:
-                            rows.append(r)
-                            cols.append(var[o])
-                            vals.append(1.0)
-                    if c in var:
-                        rows.append(r)
-                        cols.append(var[c])
-                        vals.append(-1.0)
-                        lo.append(-fixed)
-                    else:
-                        lo.append(2 - fixed)
-        if not lo:
-            return 0
+        order, constraint = program
         n = len(order)
         result = milp(
             c=self.cost[[self.col[c] for c in order]],
-            constraints=[
-                LinearConstraint(
-                    csr_matrix((vals, (rows, cols)), shape=(len(lo), n)),
-                    np.array(lo, dtype=float),
-                    np.inf,
-                )
-            ],
+            constraints=[constraint],
             integrality=np.ones(n),
             bounds=Bounds(np.zeros(n), np.ones(n)),
             options={"node_limit": LINE_NODES, "time_limit": MOVE_TIME_LIMIT},
@@ -357,6 +322,130 @@ class Part:
             return 0
         chosen = [order[i] for i in np.flatnonzero(np.round(result.x) > 0)]
         return self.withhold(self.by_cost(chosen), "line closure")
+
+    def closure_program(self, insiders: str, limit: int | None = LINE_CELLS):
+        """The line closure's constraints (see `close_lines`): (publishable cells in key
+        order, one binary each: withheld or not; their LinearConstraint), or None when no
+        line holds a lone withheld cell or the part has more than `limit` publishable
+        cells. Every constraint holds in every pattern that the audit and the insiders'
+        checks pass (a lone cell is pinned; a member that cannot reach the threshold within
+        its line is below it), so the least number of cells satisfying them is a lower
+        bound on what any such pattern withholds (`iclsc.privacy.bench`)."""
+        order = [c for c in self.cells if self.publishable(c)]
+        if not order or (limit is not None and len(order) > limit):
+            return None
+        lines = [
+            relation
+            for relation in self.relations
+            if relation.complete
+            and any(self.cube.measures[m].adds_along(relation.dimension) for m in self.measures)
+        ]
+        withheld = {c for c in self.cells if self.is_withheld(c) and c not in self.known_cells}
+        if not any(sum(c in withheld for c in (r.margin, *r.members)) == 1 for r in lines):
+            return None
+        floors = self.insiders_floors(insiders, withheld)
+        known_by = [
+            frozenset(c for c in view if self.providers[self.col[c]] == 1) for view in floors
+        ]
+        var = {c: i for i, c in enumerate(order)}
+        rows, cols, vals, lo = [], [], [], []
+
+        def add(entries, low):
+            r = len(lo)
+            for column, value in entries:
+                rows.append(r)
+                cols.append(column)
+                vals.append(value)
+            lo.append(low)
+
+        for relation in lines:
+            line = (relation.margin, *relation.members)
+            free = [c for c in line if c in var]
+            if not free:
+                continue
+            # What one insider knows of the line: the others must protect each other
+            # without it (every insider's cells at once, as they know them all).
+            members = set(line)
+            views = {frozenset()}
+            views.update(cells & members for cells in known_by if not cells.isdisjoint(members))
+            for excluded in sorted(views, key=sorted):
+                fixed = sum(c in withheld and c not in excluded for c in line)
+                for c in line:
+                    if c in excluded or (c not in var and c not in withheld):
+                        continue
+                    others = [(var[o], 1.0) for o in free if o != c]
+                    if c in var:
+                        add([*others, (var[c], -1.0)], -fixed)
+                    else:
+                        add(others, 2 - fixed)
+            if insiders == "shares":
+                for entries, low in self._reach_rows(relation, withheld, floors, var):
+                    add(entries, low)
+        if not lo:
+            return None
+        matrix = csr_matrix((vals, (rows, cols)), shape=(len(lo), len(order)))
+        return order, LinearConstraint(matrix, np.array(lo, dtype=float), np.inf)
+
+    def _reach_rows(self, relation, withheld: set[int], floors: list[dict], var: dict):
+        """Rows of the line closure (entries, lower bound): each small withheld member of a
+        relation whose margin is published reaches the person threshold within it, for the
+        public and for each insider (floors: cell -> persons they know to be in it). The
+        margin, if chosen, frees the line. A row no choice can satisfy is left out: the
+        repairs deal with it."""
+        threshold = self.min_persons
+        margin = relation.margin
+        if margin in withheld or not any(
+            self.cube.measures[m].counts == "persons"
+            and self.cube.measures[m].adds_along(relation.dimension)
+            for m in self.measures
+        ):
+            return
+        held = [c for c in relation.members if c in withheld]
+        free = [c for c in relation.members if c in var]
+        for c in held:
+            need = threshold - int(self.persons[self.col[c]])
+            if need <= 0:
+                continue
+            for view in [{}, *(v for v in floors if any(o in v for o in held))]:
+                if c in view and self.providers[self.col[c]] == 1:
+                    continue  # their own cell: nothing to learn
+                room = sum(
+                    int(self.persons[self.col[o]]) - max(1, view.get(o, 1)) for o in held if o != c
+                )
+                if room >= need:
+                    continue
+                entries = [(var[o], float(self.persons[self.col[o]] - 1)) for o in free]
+                if margin in var:
+                    entries.append((var[margin], float(need)))
+                if sum(value for _, value in entries) < need - room:
+                    continue
+                yield entries, need - room
+
+    def insiders_floors(self, insiders: str, withheld: set[int]) -> list[dict]:
+        """Per insider, what the line closure counts them as knowing (see `close_lines`):
+        withheld cell -> persons of theirs in it; a provider alone in a cell knows it
+        whole ("alone"), one of fewer than `min_providers` their share ("shares").
+        Without the microdata's shares, each sole-provider cell stands for its own
+        insider."""
+        if insiders == "none":
+            return []
+        alone = {c for c in withheld if self.providers[self.col[c]] == 1}
+        few = {c for c in withheld if 1 <= self.providers[self.col[c]] < self.min_providers}
+        if self.recounter is None:
+            return [{c: int(self.persons[self.col[c]])} for c in sorted(alone)]
+        if self.shares is None:
+            self.load_shares()
+        views = []
+        for provider in sorted(self.shares):
+            view = {}
+            for c, share in self.shares[provider].items():
+                if c in alone:
+                    view[c] = int(self.persons[self.col[c]])
+                elif insiders == "shares" and c in few:
+                    view[c] = int(share.persons)
+            if view:
+                views.append(view)
+        return views
 
     def pick_complement(self, relation, m, total_withheld, k, need) -> int | None:
         candidates = self.by_choice([c for c in relation.members if self.publishable(c)])
@@ -1327,20 +1416,22 @@ def protect_part(cube, part, cells, truth, settings, earlier, recounter, log) ->
     """Protects one part: line closure, the loop (`Part.run`), then re-publication.
 
     Where the line closure applies (a line holds a lone withheld cell and the part is small
-    enough), three starts are tried: the closure with the insiders' own cells as partners,
-    without, and none (the relation rules alone). Which is best depends on the table: an
+    enough), four starts are tried: the closure without insiders, with the insiders' own
+    cells, with their shares of cells with few providers (`close_lines`), and none (the
+    relation rules alone). Which is best depends on the table: an
     insider's knowledge may cost repairs a closure that counts it avoids, or that closure
     may choose margins whose bounds then need many more cells. The pattern with the fewest
     withheld cells is kept, then the cheaper, then the first: the same input gives the
     same pattern. Returns the Part whose pattern the cube holds."""
     start = _pattern(cube, cells)
     best = None
-    for closure in ("without insiders", "with insiders", "none"):
+    for closure in ("without insiders", "with insiders", "with shares", "none"):
         if best is not None:
             _restore(cube, start)
         protector = Part(cube, part, cells, truth, settings, earlier, recounter)
         protector.log = log
-        closed = 0 if closure == "none" else protector.close_lines(closure == "with insiders")
+        mode = {"with insiders": "alone", "with shares": "shares"}.get(closure, "none")
+        closed = 0 if closure == "none" else protector.close_lines(mode)
         try:
             protector.run()
         except ProtectionError as error:
