@@ -109,3 +109,20 @@ def tiny_build(tmp_path_factory, tiny_extract) -> Build:
     build = make_build(tmp_path_factory.mktemp("tiny-build"), tiny_extract)
     build.dbt("build")
     return build
+
+
+@pytest.fixture(scope="session")
+def tiny_release(tiny_build) -> Path:
+    """The tiny build published once as release r1 (shared by the publication tests and the
+    attacks on the default release)."""
+    result = tiny_build.iclsc(
+        "publish",
+        "--publish-dir",
+        str(tiny_build.publish_dir),
+        "--target-dir",
+        str(tiny_build.target_dir),
+        "--release-id",
+        "r1",
+    )
+    assert result.returncode == 0, result.stderr
+    return tiny_build.publish_dir / "r1"

@@ -18,6 +18,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from adversarial_shapes import SHAPES
+from attacks import attack, naive_differences
 from conftest import ROOT, make_build, rewrite_csv
 
 EXIT_OK = 0
@@ -65,3 +67,43 @@ def test_a_sole_provider_establishment_publishes_a_release_that_passes_its_audit
     )
     withheld = sum(t["withheld"] for t in summary["tables"].values())
     assert withheld > 0, "a sole provider's cells must be withheld"
+
+
+EXIT_GATE = 3
+
+
+@pytest.fixture(scope="module", params=["every_shape", "all_sapa"])
+def shaped_run(request, tmp_path_factory, tiny_extract):
+    """One full run per adversarial extract (tests/python/adversarial_shapes.py); each costs
+    a tiny run (about 2 CPU-minutes), so the shapes that touch separate establishments
+    share one extract."""
+    base = tmp_path_factory.mktemp(request.param)
+    raw = base / "raw"
+    shutil.copytree(tiny_extract, raw)
+    assert SHAPES[request.param](raw) > 0
+    build = make_build(base, raw)
+    return build, build.iclsc("run")
+
+
+def test_an_adversarial_extract_publishes_a_release_no_attack_opens_or_publishes_nothing(
+    shaped_run,
+):
+    build, done = shaped_run
+    assert done.returncode in (EXIT_OK, EXIT_GATE), (done.stdout + done.stderr)[-4000:]
+    latest = build.publish_dir / "latest"
+    if done.returncode == EXIT_GATE:
+        assert not latest.exists(), "a refused run must publish nothing"
+        return
+    release = latest.resolve()
+    audit = subprocess.run(
+        [sys.executable, "-m", "iclsc", "audit", str(release)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert audit.returncode == 0, audit.stdout[-3000:] + audit.stderr[-3000:]
+    assert naive_differences(release) == []
+    findings, broken = attack(release)
+    assert not broken, broken[:5]
+    assert not [f for f in findings if f.exposed], [f for f in findings if f.exposed][:5]

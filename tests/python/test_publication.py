@@ -17,18 +17,8 @@ from iclsc.publish.manifest import Dataset, Field
 
 
 @pytest.fixture(scope="module")
-def release(tiny_build):
-    result = tiny_build.iclsc(
-        "publish",
-        "--publish-dir",
-        str(tiny_build.publish_dir),
-        "--target-dir",
-        str(tiny_build.target_dir),
-        "--release-id",
-        "r1",
-    )
-    assert result.returncode == 0, result.stderr
-    return tiny_build.publish_dir / "r1"
+def release(tiny_release):
+    return tiny_release
 
 
 def descriptor(release_dir):
