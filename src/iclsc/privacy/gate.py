@@ -7,8 +7,9 @@
   its hidden folder and before it is renamed into place: the audit, reading only those
   files and the earlier releases; any exposure refuses the release.
 
-What the release gains: `confidentialite/verification.csv` (for every withheld value, the
-interval the audit proved) and `confidentialite/resume.json` (cells and margins withheld
+What the release gains: `confidentialite/verification.csv` (for every withheld value, two
+values feasible tables take, the proved minimum and maximum where low_exact and high_exact
+say so) and `confidentialite/resume.json` (cells and margins withheld
 per table, the audit's counts). Both are functions of the published files only. The true
 information loss (persons in withheld cells) stays internal, in the dbt target folder:
 published exactly, it would be one more equation for an attacker.
