@@ -51,16 +51,7 @@
     {%- if reduce_events %}
     cube_fine_events as (
         -- Each event once per finest cell it lies in, with its columns.
-        select
-            {%- for column in finest %}
-            {{ column }},
-            {%- endfor %}
-            {{ event_id }},
-            {%- for name, aggregate, rollup in event_columns %}
-            {{ aggregate }} as {{ name }}{% if not loop.last %},{% endif %}
-            {%- endfor %}
-        from {{ relation }}
-        group by {{ (finest + [event_id]) | join(', ') }}
+        {{ iclsc.cube_event_rows(relation, finest, event_id, event_columns) }}
     ),
 
     cube_spread_events as (
@@ -201,31 +192,13 @@
                     {{ aggregate }} as {{ name }}{% if not loop.last %},{% endif %}
                     {%- endfor %}
                 from (
-                    select
-                        {%- for column in keys %}
-                        {{ column }},
-                        {%- endfor %}
-                        {{ event_id }},
-                        {%- for name, aggregate, rollup in event_columns %}
-                        {{ rollup }} as {{ name }}{% if not loop.last %},{% endif %}
-                        {%- endfor %}
-                    from cube_fine_spread
-                    group by {{ (keys + [event_id]) | join(', ') }}
+                    {{ iclsc.cube_event_rows('cube_fine_spread', keys, event_id, event_columns, use='rollup') }}
                 ) as cube_spread_rows
                 {%- if keys %}
                 group by {{ keys | join(', ') }}
                 {%- endif %}
                 {%- else %}
-                select
-                    {%- for column in keys %}
-                    {{ column }},
-                    {%- endfor %}
-                    {{ event_id }},
-                    {%- for name, aggregate, rollup in event_columns %}
-                    {{ aggregate }} as {{ name }}{% if not loop.last %},{% endif %}
-                    {%- endfor %}
-                from {{ relation }}
-                group by {{ (keys + [event_id]) | join(', ') }}
+                {{ iclsc.cube_event_rows(relation, keys, event_id, event_columns) }}
                 {%- endif %}
             ) as cube_event_parts
             {%- if keys %}

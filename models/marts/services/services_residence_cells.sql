@@ -14,6 +14,11 @@
     Incremental by partition (fiscal year, period): only partitions whose fingerprint
     changed are recounted. -#}
 {% set total = var('total_label') %}
+{#- what the cube reads, and only that: its rows are held once for its several passes -#}
+{% set cube_columns = [
+    'fiscal_year', 'residence_rss_code', 'residence_rls_code', 'programme_code', 'age_group',
+    'sex', 'mode_code', 'intervention_id', 'person_id', 'provider_id', 'duration_minutes',
+] %}
 
 with
 
@@ -57,18 +62,9 @@ modes as (
 
 annual_rows as (
     select
-        -- Only what the cube reads: the rows are held once for its several passes.
-        interventions.fiscal_year,
-        interventions.residence_rss_code,
-        interventions.residence_rls_code,
-        interventions.programme_code,
-        interventions.age_group,
-        interventions.sex,
-        interventions.mode_code,
-        interventions.intervention_id,
-        interventions.person_id,
-        interventions.provider_id,
-        interventions.duration_minutes,
+        {%- for column in cube_columns %}
+            interventions.{{ column }},
+        {%- endfor %}
         stale.period_code as cube_period_code
     from interventions
     inner join stale
@@ -78,18 +74,9 @@ annual_rows as (
 
 period_rows as (
     select
-        -- Only what the cube reads: the rows are held once for its several passes.
-        interventions.fiscal_year,
-        interventions.residence_rss_code,
-        interventions.residence_rls_code,
-        interventions.programme_code,
-        interventions.age_group,
-        interventions.sex,
-        interventions.mode_code,
-        interventions.intervention_id,
-        interventions.person_id,
-        interventions.provider_id,
-        interventions.duration_minutes,
+        {%- for column in cube_columns %}
+            interventions.{{ column }},
+        {%- endfor %}
         stale.period_code as cube_period_code
     from interventions
     inner join stale
