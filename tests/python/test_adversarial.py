@@ -23,7 +23,20 @@ from attacks import attack, naive_differences
 from conftest import ROOT, make_build, rewrite_csv
 
 EXIT_OK = 0
+EXIT_GATE = 3
 SOLE_PROVIDER = "582484"
+
+
+def assert_audit_passes(release: Path) -> None:
+    """`python -m iclsc audit` on the release, from its published files only: exit 0."""
+    audit = subprocess.run(
+        [sys.executable, "-m", "iclsc", "audit", str(release)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert audit.returncode == 0, audit.stdout[-3000:] + audit.stderr[-3000:]
 
 
 def _one_provider_for(raw: Path, establishment: str) -> int:
@@ -54,22 +67,12 @@ def sole_provider_release(tmp_path_factory, tiny_extract) -> Path:
 def test_a_sole_provider_establishment_publishes_a_release_that_passes_its_audit(
     sole_provider_release,
 ):
-    audit = subprocess.run(
-        [sys.executable, "-m", "iclsc", "audit", str(sole_provider_release)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert audit.returncode == 0, audit.stdout[-3000:] + audit.stderr[-3000:]
+    assert_audit_passes(sole_provider_release)
     summary = json.loads(
         (sole_provider_release / "confidentialite" / "resume.json").read_text(encoding="utf-8")
     )
     withheld = sum(t["withheld"] for t in summary["tables"].values())
     assert withheld > 0, "a sole provider's cells must be withheld"
-
-
-EXIT_GATE = 3
 
 
 @pytest.fixture(scope="module", params=["every_shape", "all_sapa"])
@@ -95,14 +98,7 @@ def test_an_adversarial_extract_publishes_a_release_no_attack_opens_or_publishes
         assert not latest.exists(), "a refused run must publish nothing"
         return
     release = latest.resolve()
-    audit = subprocess.run(
-        [sys.executable, "-m", "iclsc", "audit", str(release)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert audit.returncode == 0, audit.stdout[-3000:] + audit.stderr[-3000:]
+    assert_audit_passes(release)
     assert naive_differences(release) == []
     findings, broken = attack(release)
     assert not broken, broken[:5]

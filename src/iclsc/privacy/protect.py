@@ -83,6 +83,36 @@ FINAL_ROUNDS = 6
 SHARE_OF = {"persons": "persons", "interventions": "interventions", "minutes": "minutes"}
 
 
+class ConstraintRows:
+    """Rows of a sparse linear constraint, added one at a time: (column, coefficient)
+    entries with a lower and an upper bound."""
+
+    def __init__(self) -> None:
+        self.rows: list[int] = []
+        self.cols: list[int] = []
+        self.vals: list[float] = []
+        self.low: list[float] = []
+        self.high: list[float] = []
+
+    def __len__(self) -> int:
+        return len(self.low)
+
+    def add(self, entries, low: float, high: float = np.inf) -> None:
+        r = len(self.low)
+        for column, value in entries:
+            self.rows.append(r)
+            self.cols.append(column)
+            self.vals.append(value)
+        self.low.append(low)
+        self.high.append(high)
+
+    def constraint(self, columns: int) -> LinearConstraint:
+        matrix = csr_matrix((self.vals, (self.rows, self.cols)), shape=(len(self), columns))
+        return LinearConstraint(
+            matrix, np.array(self.low, dtype=float), np.array(self.high, dtype=float)
+        )
+
+
 class ProtectionError(RuntimeError):
     pass
 
@@ -348,15 +378,8 @@ class Part:
             frozenset(c for c in view if self.providers[self.col[c]] == 1) for view in floors
         ]
         var = {c: i for i, c in enumerate(order)}
-        rows, cols, vals, lo = [], [], [], []
-
-        def add(entries, low):
-            r = len(lo)
-            for column, value in entries:
-                rows.append(r)
-                cols.append(column)
-                vals.append(value)
-            lo.append(low)
+        constraints = ConstraintRows()
+        add = constraints.add
 
         for relation in lines:
             line = (relation.margin, *relation.members)
@@ -381,10 +404,9 @@ class Part:
             if insiders == "shares":
                 for entries, low in self._reach_rows(relation, withheld, floors, var):
                     add(entries, low)
-        if not lo:
+        if not constraints:
             return None
-        matrix = csr_matrix((vals, (rows, cols)), shape=(len(lo), len(order)))
-        return order, LinearConstraint(matrix, np.array(lo, dtype=float), np.inf)
+        return order, constraints.constraint(len(order))
 
     def _reach_rows(self, relation, withheld: set[int], floors: list[dict], var: dict):
         """Rows of the line closure (entries, lower bound): each small withheld member of a
@@ -929,16 +951,8 @@ class Part:
         s = len(switch)
         size = 3 * k + s
         plus, minus, up, chosen = 0, k, 2 * k, 3 * k
-        rows, cols, vals, lo_rows, hi_rows = [], [], [], [], []
-
-        def add_row(entries, lo, hi):
-            r = len(lo_rows)
-            for col, val in entries:
-                rows.append(r)
-                cols.append(col)
-                vals.append(val)
-            lo_rows.append(lo)
-            hi_rows.append(hi)
+        constraints = ConstraintRows()
+        add_row = constraints.add
 
         for j in range(k):
             # plus <= bound * up, minus <= bound * (1 - up): one direction per cell.
@@ -988,11 +1002,7 @@ class Part:
                     ]
                     add_row(own + others, lo_slack, np.inf)
 
-        constraint = LinearConstraint(
-            csr_matrix((vals, (rows, cols)), shape=(len(lo_rows), size)),
-            np.array(lo_rows),
-            np.array(hi_rows),
-        )
+        constraint = constraints.constraint(size)
         objective = np.zeros(size)
         for q, j in enumerate(switch):
             objective[chosen + q] = self.cost[region[j]]
