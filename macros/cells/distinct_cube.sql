@@ -70,10 +70,7 @@
         select cube_fine_events.*
         from cube_fine_events
         inner join cube_spread_events
-            on
-                {%- for column in by + [event_id] %}
-                cube_fine_events.{{ column }} = cube_spread_events.{{ column }}{% if not loop.last %} and{% endif %}
-                {%- endfor %}
+            on {{ iclsc.same_keys('cube_fine_events', 'cube_spread_events', by + [event_id]) }}
     ),
 
     cube_fine_cells as (
@@ -87,10 +84,7 @@
             {%- endfor %}
         from cube_fine_events
         left join cube_spread_events
-            on
-                {%- for column in by + [event_id] %}
-                cube_fine_events.{{ column }} = cube_spread_events.{{ column }}{% if not loop.last %} and{% endif %}
-                {%- endfor %}
+            on {{ iclsc.same_keys('cube_fine_events', 'cube_spread_events', by + [event_id]) }}
         where cube_spread_events.{{ event_id }} is null
         group by {% for column in finest %}cube_fine_events.{{ column }}{% if not loop.last %}, {% endif %}{% endfor %}
     )
