@@ -454,22 +454,29 @@ def test_where_ours_withholds_more_than_the_hypercube_no_safe_pattern_withholds_
     line closure's constraints hold in every pattern safe from the public and the
     insiders (requirement 4), and at least 35 cells of the 3-D table satisfy them: the
     hypercube's 32 cannot be safe (the bench's insiders find 6 exposures in it), ours is
-    within one cell of the least possible, and has no exposure."""
-    outcomes, _code = run(["medium"], 7, out=io.StringIO())
+    within one cell of the least possible, and has no exposure. Repaired by our protection
+    until safe, the hypercube withholds more than ours: the bench passes."""
+    outcomes, code = run(["medium"], 7, out=io.StringIO())
     for o in outcomes:
         assert o.exposures["ours"] == 0 and o.insider_exposures["ours"] == 0, o
+        assert o.exposures["repaired"] == 0 and o.insider_exposures["repaired"] == 0, o
+        assert o.withheld["repaired"] >= o.withheld["hypercube"], o
         assert o.bound <= o.withheld["ours"] <= o.bound + 1, o
         if o.withheld["ours"] > o.withheld["hypercube"]:
             assert o.withheld["hypercube"] < o.bound, o
             assert o.exposures["hypercube"] + o.insider_exposures["hypercube"] > 0, o
     assert any(o.withheld["ours"] > o.withheld["hypercube"] for o in outcomes)
+    assert sum(o.withheld["ours"] for o in outcomes) <= sum(
+        o.withheld["repaired"] for o in outcomes
+    )
+    assert code == 0
 
 
 def test_a_hypercube_below_the_bound_is_exposed_to_an_insider_of_a_two_provider_cell():
     """Seed 7's small 3-D table: the hypercube withholds 8 cells, fewer than the bound (12)
-    and than ours (12). The bench's audit of sole providers finds nothing in it; the
-    protection's insiders do: a provider of a cell with two providers knows their share
-    of it, which bounds a small cell of its line below 5 persons."""
+    and than ours (12). An audit of sole providers alone finds nothing in it; the
+    protection's insiders (the bench's since) do: a provider of a cell with two providers
+    knows their share of it, which bounds a small cell of its line below 5 persons."""
     table = next(t for t in generated_tables("small", 7) if t.name == "small-3d")
     pattern, _ = hypercube(table)
     bound = lower_bound(table)
@@ -480,7 +487,7 @@ def test_a_hypercube_below_the_bound_is_exposed_to_an_insider_of_a_two_provider_
     found = part.insider_exposures(state)
     assert found
     # No withheld cell has a sole provider: the knowledge that exposes is a share of a
-    # cell with two (the bench's own insiders, sole providers, find nothing here).
+    # cell with two (sole providers alone would find nothing here).
     withheld = [c for c in part.cells if part.cube.withheld[c]]
     assert not any(part.providers[part.col[c]] == 1 for c in withheld)
     assert any(part.providers[part.col[c]] == 2 for c in withheld)

@@ -18,12 +18,15 @@ primary rule, then protects each table twice:
 Prints, per table: cells, primary cells, a lower bound on the cells any pattern safe from
 the public and the insiders withholds (`lower_bound`: below it, a pattern is exposed
 somewhere, though the audits printed here may not see where), cells withheld by each
-pattern, the share of persons in withheld cells (persons summed over withheld cells over
-persons summed over all cells), seconds, the exposures `audit_tables` finds in each
-pattern from the published rows, and those an insider finds (a provider alone in some
-withheld cells knows them; the hypercube method does not consider insiders, ours does).
-Exits 1 when ours withholds more cells than the hypercube in total, or when ours has any
-exposure. A benchmark, not a test.
+pattern and by the hypercube repaired until safe (`h+rep`: our protection started from the
+hypercube's pattern, which it only adds to), the share of persons in withheld cells
+(persons summed over withheld cells over persons summed over all cells), seconds, the
+exposures `audit_tables` finds in each pattern from the published rows, and those the
+insiders find (each provider of a withheld cell with 1 or 2 providers, knowing their own
+share of the withheld cells: the hypercube method does not consider insiders, ours does).
+Exits 1 when ours has any exposure, when a hypercube that is safe (no exposure, public or
+insider) withholds fewer cells than ours on some table, or when ours withholds more cells
+in total than the hypercube repaired until safe. A benchmark, not a test.
 """
 
 from __future__ import annotations
@@ -254,9 +257,10 @@ def _start(table: Generated, pattern: np.ndarray | None = None):
     return start, cubes, truth
 
 
-def ours(table: Generated) -> np.ndarray:
-    """Our pattern: the primary rule, then `protect` as the publication runs it."""
-    start, cubes, truth = _start(table)
+def ours(table: Generated, pattern: np.ndarray | None = None) -> np.ndarray:
+    """Our pattern: the primary rule (or a given pattern, which it only adds to), then
+    `protect` as the publication runs it."""
+    start, cubes, truth = _start(table, pattern)
     cube = cubes[UNIVERSE]
     protect(
         cubes,
@@ -477,20 +481,13 @@ class Outcome:
 
 
 def insider_exposures(table: Generated, withheld: np.ndarray) -> int:
-    """Exposures an insider finds: a provider who alone serves some withheld cells knows
-    them exactly (the audit of the release with those cells published). Only this exact
-    knowledge is modelled (a provider's share of a cell with two providers is not), so
-    the count is a lower bound."""
-    alone: dict[str, list[int]] = defaultdict(list)
-    for cell in np.flatnonzero(withheld):
-        if len(table.provider_sets[cell]) == 1:
-            alone[next(iter(table.provider_sets[cell]))].append(int(cell))
-    found = 0
-    for _provider, cells in sorted(alone.items()):
-        view = withheld.copy()
-        view[cells] = False
-        found += len(audit_tables([published(table, view)], settings=RULE).exposures)
-    return found
+    """Exposures the insiders find in a pattern: each provider of a withheld cell with fewer
+    than 3 providers knows their own share of every withheld cell (the whole cell when they
+    are alone in it), and bounds the others with the published rows (`Part`'s insiders, as
+    the protection models them, judging any pattern)."""
+    part = part_of(table, withheld)
+    _, state = part.public_exposures()
+    return len(part.insider_exposures(state))
 
 
 def compare(table: Generated) -> Outcome:
@@ -502,6 +499,9 @@ def compare(table: Generated) -> Outcome:
     started = time.perf_counter()
     patterns["hypercube"], unprotectable = hypercube(table)
     seconds["hypercube"] = time.perf_counter() - started
+    started = time.perf_counter()
+    patterns["repaired"] = ours(table, patterns["hypercube"])
+    seconds["repaired"] = seconds["hypercube"] + time.perf_counter() - started
     total_persons = max(int(table.persons.sum()), 1)
     return Outcome(
         name=table.name,
@@ -526,7 +526,7 @@ def run(sizes: list[str], seed: int, out=sys.stdout) -> tuple[list[Outcome], int
     """Prints the comparison and returns the outcomes and the exit code."""
     header = (
         f"{'table':<12} {'cells':>6} {'primary':>7} {'bound':>5} {'ours':>5} {'hyper':>5} "
-        f"{'ours %pers':>10} {'hyper %pers':>11} {'ours s':>7} {'hyper s':>7} "
+        f"{'h+rep':>5} {'ours %pers':>10} {'hyper %pers':>11} {'ours s':>7} {'hyper s':>7} "
         f"{'ours exp':>8} {'hyper exp':>9} {'ours ins':>8} {'hyper ins':>9}"
     )
     print(header, file=out)
@@ -537,7 +537,8 @@ def run(sizes: list[str], seed: int, out=sys.stdout) -> tuple[list[Outcome], int
             outcomes.append(o)
             print(
                 f"{o.name:<12} {o.cells:>6} {o.primary:>7} {o.bound:>5} {o.withheld['ours']:>5} "
-                f"{o.withheld['hypercube']:>5} {100 * o.person_share['ours']:>9.1f}% "
+                f"{o.withheld['hypercube']:>5} {o.withheld['repaired']:>5} "
+                f"{100 * o.person_share['ours']:>9.1f}% "
                 f"{100 * o.person_share['hypercube']:>10.1f}% {o.seconds['ours']:>7.1f} "
                 f"{o.seconds['hypercube']:>7.1f} {o.exposures['ours']:>8} "
                 f"{o.exposures['hypercube']:>9} {o.insider_exposures['ours']:>8} "
@@ -545,14 +546,21 @@ def run(sizes: list[str], seed: int, out=sys.stdout) -> tuple[list[Outcome], int
                 file=out,
                 flush=True,
             )
-    ours_total = sum(o.withheld["ours"] for o in outcomes)
-    hyper_total = sum(o.withheld["hypercube"] for o in outcomes)
-    exposed = sum(o.exposures["ours"] + o.insider_exposures["ours"] for o in outcomes)
+
+    def total(pattern: str) -> int:
+        return sum(o.withheld[pattern] for o in outcomes)
+
+    def exposed(o: Outcome, pattern: str) -> int:
+        return o.exposures[pattern] + o.insider_exposures[pattern]
+
+    ours_total, hyper_total, repaired_total = total("ours"), total("hypercube"), total("repaired")
     ratio = ours_total / hyper_total if hyper_total else float("nan")
     print(
-        f"total withheld: ours {ours_total}, hypercube {hyper_total} (ratio {ratio:.2f}); "
-        f"exposures (public + insider): ours {exposed}, hypercube "
-        f"{sum(o.exposures['hypercube'] + o.insider_exposures['hypercube'] for o in outcomes)}",
+        f"total withheld: ours {ours_total}, hypercube {hyper_total} (ratio {ratio:.2f}), "
+        f"hypercube repaired by our protection until safe {repaired_total}; exposures "
+        f"(public + insider): ours {sum(exposed(o, 'ours') for o in outcomes)}, hypercube "
+        f"{sum(exposed(o, 'hypercube') for o in outcomes)}, repaired "
+        f"{sum(exposed(o, 'repaired') for o in outcomes)}",
         file=out,
     )
     print(
@@ -561,10 +569,24 @@ def run(sizes: list[str], seed: int, out=sys.stdout) -> tuple[list[Outcome], int
         file=out,
     )
     failed = []
-    if ours_total > hyper_total:
-        failed.append("ours withholds more cells than the hypercube")
-    if exposed:
+    if any(exposed(o, "ours") for o in outcomes):
         failed.append("the audit finds exposures in our pattern")
+    # The hypercube is compared as it is where it is safe, and made safe where it is not (a
+    # pattern that exposes a cell is not an alternative the publication could take).
+    beaten = [
+        o.name
+        for o in outcomes
+        if o.withheld["ours"] > o.withheld["hypercube"] and not exposed(o, "hypercube")
+    ]
+    if beaten:
+        failed.append(f"a safe hypercube withholds fewer cells than ours on {', '.join(beaten)}")
+    if ours_total > repaired_total:
+        failed.append("ours withholds more cells than the hypercube repaired until safe")
+    if ours_total > hyper_total and not failed:
+        print(
+            "note: the hypercube withholds fewer cells in total, only where it is exposed",
+            file=out,
+        )
     for reason in failed:
         print(f"FAILED: {reason}", file=out)
     lacking = sum(o.unprotectable for o in outcomes)
