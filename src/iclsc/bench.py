@@ -37,6 +37,7 @@ from pathlib import Path
 
 from iclsc import project_dir
 from iclsc.generate import contract
+from iclsc.warehouse import duckdb_memory_limit
 
 TARGET_RATIO = 4.0
 TARGET_PEAK_BYTES = 12 * 10**9
@@ -262,7 +263,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--memory-limit",
-        default=os.environ.get("ICLSC_DUCKDB_MEMORY_LIMIT", "12GB"),
+        default=duckdb_memory_limit(),
         help="DuckDB memory_limit of the runs and of the reference (ICLSC_DUCKDB_MEMORY_LIMIT)",
     )
     parser.add_argument("--no-incremental", action="store_true", help="skip the incremental case")

@@ -30,6 +30,16 @@ def target_name() -> str:
     return engines.target_name()
 
 
+# DuckDB's memory_limit when ICLSC_DUCKDB_MEMORY_LIMIT is unset (profiles/profiles.yml says
+# the same). The whole run must stay within 12 GB (issue 7): DuckDB spills beyond its limit,
+# and dbt's and the run's Python processes take the rest (about 1 GB at full scale).
+DEFAULT_DUCKDB_MEMORY_LIMIT = "10GB"
+
+
+def duckdb_memory_limit() -> str:
+    return os.environ.get("ICLSC_DUCKDB_MEMORY_LIMIT", DEFAULT_DUCKDB_MEMORY_LIMIT)
+
+
 def duckdb_path() -> Path:
     path = Path(os.environ.get("ICLSC_DUCKDB_PATH", "warehouse/iclsc.duckdb"))
     return path if path.is_absolute() else project_dir() / path
@@ -41,7 +51,9 @@ class DuckDBWarehouse:
 
         if not path.is_file():
             raise FileNotFoundError(f"no DuckDB warehouse at {path}: run dbt build first")
-        self._connection = duckdb.connect(str(path), read_only=True)
+        self._connection = duckdb.connect(
+            str(path), read_only=True, config={"memory_limit": duckdb_memory_limit()}
+        )
 
     def query(self, sql: str) -> tuple[list[str], list[tuple]]:
         cursor = self._connection.execute(sql)

@@ -129,3 +129,17 @@ def test_unit_test_names_fit_postgres_identifiers(manifest):
         if len(unit_test["name"]) > POSTGRES_MAX_IDENTIFIER
     ]
     assert too_long == []
+
+
+def test_one_default_duckdb_memory_limit():
+    """profiles/profiles.yml (read by dbt) and the Python connections (raw expectations, the
+    benchmark's reference pass) fall back on the same memory_limit, and README states it."""
+    from iclsc import project_dir
+    from iclsc.warehouse import DEFAULT_DUCKDB_MEMORY_LIMIT
+
+    profiles = (project_dir() / "profiles" / "profiles.yml").read_text(encoding="utf-8")
+    assert f"env_var('ICLSC_DUCKDB_MEMORY_LIMIT', '{DEFAULT_DUCKDB_MEMORY_LIMIT}')" in profiles
+    readme = (project_dir() / "README.md").read_text(encoding="utf-8")
+    limit = DEFAULT_DUCKDB_MEMORY_LIMIT
+    row = f"| `ICLSC_DUCKDB_MEMORY_LIMIT` | DuckDB `memory_limit` | `{limit}` |"
+    assert row in readme

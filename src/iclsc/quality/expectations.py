@@ -31,6 +31,7 @@ from pathlib import Path
 
 from iclsc import project_dir
 from iclsc.generate import contract
+from iclsc.warehouse import duckdb_memory_limit
 
 # GX reads this when it is imported: set it before any import of great_expectations.
 os.environ["GX_ANALYTICS_ENABLED"] = "false"
@@ -239,8 +240,7 @@ def measure_raw(raw_dir: Path, name: str) -> tuple[list[RawCheck], list[dict]]:
     """
     connection = duckdb.connect()
     try:
-        limit = os.environ.get("ICLSC_DUCKDB_MEMORY_LIMIT", "12GB")
-        connection.execute(f"set memory_limit = {_sql_text(limit)}")
+        connection.execute(f"set memory_limit = {_sql_text(duckdb_memory_limit())}")
         measured = {row[0]: row[1:] for row in connection.execute(query).fetchall()}
     finally:
         connection.close()
