@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from privacy_tables import table
 
-from iclsc.privacy.audit import audit_tables
+from iclsc.privacy.audit import audit_tables, earlier_values
 from iclsc.privacy.cube import TOTAL, build_cubes
 from iclsc.privacy.protect import protect, truth_of
 from iclsc.privacy.recount import Share
@@ -73,9 +73,12 @@ def counts(records, dims, key):
     )
 
 
-def publish(records, dims: list[tuple[str, list[str]]], protected: bool, with_recounts=True):
+def publish(
+    records, dims: list[tuple[str, list[str]]], protected: bool, with_recounts=True, history=None
+):
     """Builds the table of distinct persons and interventions (every margin), withholds the
-    primary cells, runs the protection (or not), and returns (table rows, cube, truth)."""
+    primary cells, runs the protection (or not), and returns (table rows, cube, truth).
+    history: earlier releases (lists of tables), as the publication passes them."""
     names = [d for d, _ in dims]
     keys = list(itertools.product(*[[TOTAL, *codes] for _, codes in dims]))
     rows, truth_rows = [], []
@@ -104,7 +107,19 @@ def publish(records, dims: list[tuple[str, list[str]]], protected: bool, with_re
     )
     if protected:
         recounter = Recounter(records, cube.dimension_names) if with_recounts else None
-        protect(cubes, {"u": truth}, {"u": recounter}, {}, RULE)
+        if history:
+            earlier = earlier_values(cubes, history, [])
+            protect(
+                cubes,
+                {"u": truth},
+                {"u": recounter},
+                earlier,
+                RULE,
+                tables=[published],
+                history=history,
+            )
+        else:
+            protect(cubes, {"u": truth}, {"u": recounter}, {}, RULE)
     final_rows = []
     for row, cell in zip(rows, cube.row_cells["t"], strict=True):
         if cube.withheld[cell] and row[len(names)] != "true":
@@ -201,6 +216,42 @@ def test_a_complement_is_never_a_zero():
     protected, _cube, _truth = publish(records, dims, protected=True)
     assert "Z" not in withheld_codes(protected)
     assert withheld_codes(protected) == {"A", "B"}
+
+
+def test_a_cell_an_earlier_release_published_is_no_complement():
+    # A (2 persons) needs a complement; B, the cheapest, is what the protection picks. But an
+    # earlier release of the same period (same data, another pattern: A and C withheld)
+    # published B: withheld now, B still gives A = (A + B) - B to whoever kept that release.
+    records = (
+        people("A", 2, ["p", "q", "r"])
+        + people("B", 6, ["s", "t", "u"])
+        + people("C", 20, ["v", "w", "x"])
+        + people("D", 30, ["y", "z", "o"])
+    )
+    dims = [("code", ["A", "B", "C", "D"])]
+    before, _, _ = publish(records, dims, protected=False)
+    rows = [row[:] for row in before.rows]
+    for row in rows:
+        if row[0] == "C":
+            row[1:] = ["true", "", ""]
+    earlier = table(
+        "t",
+        [("code", "Total", None)],
+        [("nb_usagers", True, "persons", None), ("nb_interventions", True, "events", None)],
+        rows,
+    )
+    assert withheld_codes(earlier) == {"A", "C"} and not audit_tables([earlier]).exposures
+
+    unaware, _, _ = publish(records, dims, protected=True)
+    assert withheld_codes(unaware) == {"A", "B"}
+    assert not audit_tables([unaware]).exposures
+    assert "code=A" in {f.cell for f in audit_tables([unaware], [[earlier]]).exposures}
+
+    # Told of the earlier release, the protection complements A with C, which that release
+    # withheld too: A stays between 1 and 21 for whoever holds both.
+    aware, _, _ = publish(records, dims, protected=True, history=[[earlier]])
+    assert withheld_codes(aware) == {"A", "C"}
+    assert not audit_tables([aware], [[earlier]]).exposures
 
 
 def check_protected(records, dims):
