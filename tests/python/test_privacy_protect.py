@@ -107,19 +107,15 @@ def publish(
     )
     if protected:
         recounter = Recounter(records, cube.dimension_names) if with_recounts else None
-        if history:
-            earlier = earlier_values(cubes, history, [])
-            protect(
-                cubes,
-                {"u": truth},
-                {"u": recounter},
-                earlier,
-                RULE,
-                tables=[published],
-                history=history,
-            )
-        else:
-            protect(cubes, {"u": truth}, {"u": recounter}, {}, RULE)
+        protect(
+            cubes,
+            {"u": truth},
+            {"u": recounter},
+            earlier_values(cubes, history, []) if history else {},
+            RULE,
+            tables=[published] if history else None,
+            history=history,
+        )
     final_rows = []
     for row, cell in zip(rows, cube.row_cells["t"], strict=True):
         if cube.withheld[cell] and row[len(names)] != "true":
@@ -148,6 +144,16 @@ def record(code, person, provider, event=None, **dims):
     }
 
 
+def code_table(rows):
+    """A one-way table by code of distinct persons and interventions, rows as published."""
+    return table(
+        "t",
+        [("code", "Total", None)],
+        [("nb_usagers", True, "persons", None), ("nb_interventions", True, "events", None)],
+        rows,
+    )
+
+
 def withheld_codes(out):
     return {row[0] for row in out.rows if row[1] == "true"}
 
@@ -172,24 +178,14 @@ def test_a_provider_who_unlocks_a_neighbour():
     # The insider's view: A is known. B is then pinned.
     insider_view = [row[:] for row in public_only.rows]
     insider_view[1] = ["A", "false", 2, 2]
-    known = table(
-        "t",
-        [("code", "Total", None)],
-        [("nb_usagers", True, "persons", None), ("nb_interventions", True, "events", None)],
-        insider_view,
-    )
+    known = code_table(insider_view)
     assert any("code=B" in f.cell for f in audit_tables([known]).exposures)
 
     protected, _, _ = publish(records, dims, protected=True)
     assert withheld_codes(protected) == {"A", "B", "C"}
     insider_view = [row[:] for row in protected.rows]
     insider_view[1] = ["A", "false", 2, 2]
-    known = table(
-        "t",
-        [("code", "Total", None)],
-        [("nb_usagers", True, "persons", None), ("nb_interventions", True, "events", None)],
-        insider_view,
-    )
+    known = code_table(insider_view)
     assert not audit_tables([known]).exposures
 
 
@@ -234,12 +230,7 @@ def test_a_cell_an_earlier_release_published_is_no_complement():
     for row in rows:
         if row[0] == "C":
             row[1:] = ["true", "", ""]
-    earlier = table(
-        "t",
-        [("code", "Total", None)],
-        [("nb_usagers", True, "persons", None), ("nb_interventions", True, "events", None)],
-        rows,
-    )
+    earlier = code_table(rows)
     assert withheld_codes(earlier) == {"A", "C"} and not audit_tables([earlier]).exposures
 
     unaware, _, _ = publish(records, dims, protected=True)
