@@ -3,8 +3,28 @@
     digits), a Canadian postal code, or a birth date (a date before the earliest event the
     project handles, var('earliest_event_date')). A NAM or postal code must stand alone
     (not inside a longer run of letters and digits), so hex pseudonyms do not match by
-    chance. Inspects every column of every model outside the staging folder, as built. -#}
-{%- set alone_before = '(.*[^A-Za-z0-9])?' -%}
+    chance. Inspects every column of every model outside the staging folder, as built.
+    It reads the relations the warehouse holds when it runs, so it must run after every
+    model: it depends on every model outside staging that no other model reads (each other
+    one is upstream of these), and tests/python/test_project_conventions.py fails when one
+    is missing. Without them, dbt ran it first: on a fresh warehouse it found no relation
+    and checked nothing; on a rebuild it read the previous build. -#}
+-- depends_on: {{ ref('exp_acces_delais_annuels') }}
+-- depends_on: {{ ref('exp_acces_delais_periodes') }}
+-- depends_on: {{ ref('exp_modes_intervention_periodes') }}
+-- depends_on: {{ ref('exp_qualite_transmissions') }}
+-- depends_on: {{ ref('exp_services_annuels') }}
+-- depends_on: {{ ref('exp_services_installations_annuels') }}
+-- depends_on: {{ ref('exp_services_periodes') }}
+-- depends_on: {{ ref('exp_soutien_domicile_annuel') }}
+-- depends_on: {{ ref('exp_taux_usagers_annuels') }}
+-- depends_on: {{ ref('prv_access_cells') }}
+-- depends_on: {{ ref('prv_access_records') }}
+-- depends_on: {{ ref('prv_home_support_cells') }}
+-- depends_on: {{ ref('prv_home_support_records') }}
+-- depends_on: {{ ref('prv_services_cells') }}
+-- depends_on: {{ ref('prv_services_records') }}
+{% set alone_before = '(.*[^A-Za-z0-9])?' -%}
 {%- set alone_after = '([^A-Za-z0-9].*)?' -%}
 {%- set nam_pattern = alone_before ~ '[A-Za-z]{4}[0-9]{8}' ~ alone_after -%}
 {%- set postal_letter = '[ABCEGHJ-NPRSTVXYabceghj-nprstvxy]' -%}

@@ -7,6 +7,7 @@ only staging reads sources; no published column is sensitive.
 from __future__ import annotations
 
 import json
+import shutil
 
 import duckdb
 import pytest
@@ -113,6 +114,55 @@ def test_identifier_columns_are_marked_sensitive(manifest):
         if name in identifiers and not (column.get("meta") or {}).get("sensitive")
     ]
     assert unmarked == []
+
+
+IDENTIFIER_CHECK = "assert_no_identifiers_after_staging"
+
+
+def test_the_identifier_check_runs_after_every_model_past_staging(manifest):
+    """It reads whatever relations the warehouse holds when it runs: it must depend on
+    every model outside staging that no other model reads (all the others are upstream of
+    these). Without that, dbt ran it first and it checked nothing on a fresh warehouse."""
+    models = {node["unique_id"]: node for node in project_models(manifest)}
+    readers = {parent for node in models.values() for parent in node["depends_on"]["nodes"]}
+    last = {
+        node_id
+        for node_id, node in models.items()
+        if node["fqn"][1] != "staging" and node_id not in readers
+    }
+    (check,) = [n for n in manifest["nodes"].values() if n["name"] == IDENTIFIER_CHECK]
+    assert last and sorted(last - set(check["depends_on"]["nodes"])) == []
+
+
+def test_the_identifier_check_finds_a_nam_planted_past_staging(manifest, tiny_build, tmp_path):
+    """On a copy of the built warehouse, the check passes; with one value of a mart made to
+    look like a NAM, it fails and names the model and the column."""
+    node = next(n for n in project_models(manifest) if n["name"] == "services_residence_cells")
+    copy = tmp_path / "warehouse.duckdb"
+    shutil.copy(tiny_build.duckdb_path, copy)
+    env = {"ICLSC_DUCKDB_PATH": str(copy), "DBT_TARGET_PATH": str(tmp_path / "target")}
+    select = ("test", "--select", IDENTIFIER_CHECK)
+    clean = tiny_build.dbt(*select, check=False, **env)
+    assert clean.returncode == 0, clean.stdout[-3000:]
+    connection = duckdb.connect(str(copy))
+    connection.execute(
+        f'update "{node["schema"]}"."{node["alias"]}" set programme_code = \'ABCD12345678\''
+        f' where rowid = (select min(rowid) from "{node["schema"]}"."{node["alias"]}")'
+    )
+    connection.close()
+    planted = tiny_build.dbt(*select, "--store-failures", check=False, **env)
+    assert planted.returncode != 0, planted.stdout[-3000:]
+    assert f"FAIL 1 {IDENTIFIER_CHECK}" in planted.stdout, planted.stdout[-3000:]
+    connection = duckdb.connect(str(copy), read_only=True)
+    (schema,) = connection.execute(
+        "select table_schema from information_schema.tables where table_name = ?",
+        [IDENTIFIER_CHECK],
+    ).fetchone()
+    found = connection.execute(f'select * from "{schema}"."{IDENTIFIER_CHECK}"').fetchall()
+    connection.close()
+    assert found == [
+        ("services_residence_cells", "programme_code", "value looks like a NAM or a postal code")
+    ]
 
 
 # PostgreSQL's identifiers: dbt names a unit test's relation after the test, and a longer
