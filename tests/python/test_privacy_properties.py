@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
+from iclsc.privacy import protect as protection
 from iclsc.privacy.audit import audit_tables
 from iclsc.privacy.bench import (
     RULE,
@@ -29,6 +30,7 @@ from iclsc.privacy.bench import (
     lower_bound,
     ours,
     part_of,
+    protected,
     published,
     run,
 )
@@ -491,3 +493,25 @@ def test_a_hypercube_below_the_bound_is_exposed_to_an_insider_of_a_two_provider_
     withheld = [c for c in part.cells if part.cube.withheld[c]]
     assert not any(part.providers[part.col[c]] == 1 for c in withheld)
     assert any(part.providers[part.col[c]] == 2 for c in withheld)
+
+
+def test_re_publication_stops_when_its_integer_programs_are_spent(monkeypatch):
+    """Re-publication spends at most REPUBLISH_PROGRAMS integer programs on a part (counted,
+    not timed: the same input gives the same pattern on any machine). The complements it
+    did not try stay withheld, which costs information, never safety: with none allowed,
+    the small 3-D table withholds the complement the unbounded run published again, every
+    complement is counted untried, and neither the audit nor the insiders find anything."""
+    table = next(t for t in generated_tables("small", SEED) if t.name == "small-3d")
+    free, result = protected(table)
+    (report,) = result.reports
+    assert report.republished > 0 and report.untried == 0, report
+    monkeypatch.setattr(protection, "REPUBLISH_PROGRAMS", 0)
+    bounded, result = protected(table)
+    (report,) = result.reports
+    assert report.republished == 0 and report.republish_programs == 0, report
+    assert report.untried == sum(report.added.values()) > 0, report
+    assert int(bounded.sum()) > int(free.sum())
+    assert not audit_tables([published(table, bounded)], settings=RULE).exposures
+    part = part_of(table, bounded)
+    _, state = part.public_exposures()
+    assert not part.insider_exposures(state)

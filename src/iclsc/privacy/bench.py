@@ -260,9 +260,14 @@ def _start(table: Generated, pattern: np.ndarray | None = None):
 def ours(table: Generated, pattern: np.ndarray | None = None) -> np.ndarray:
     """Our pattern: the primary rule (or a given pattern, which it only adds to), then
     `protect` as the publication runs it."""
+    return protected(table, pattern)[0]
+
+
+def protected(table: Generated, pattern: np.ndarray | None = None):
+    """`ours`, with the protection's result (its reports per part)."""
     start, cubes, truth = _start(table, pattern)
     cube = cubes[UNIVERSE]
-    protect(
+    result = protect(
         cubes,
         {UNIVERSE: truth},
         {UNIVERSE: MemoryRecounter(table)},
@@ -273,7 +278,7 @@ def ours(table: Generated, pattern: np.ndarray | None = None) -> np.ndarray:
     withheld = np.zeros(len(table.keys), dtype=bool)
     for row, cell in enumerate(cube.row_cells[RESOURCE]):
         withheld[row] = cube.withheld[cell]
-    return withheld
+    return withheld, result
 
 
 def part_of(table: Generated, pattern: np.ndarray | None = None) -> Part:

@@ -202,6 +202,8 @@ def internal_report(result, truths, notes) -> dict:
                 "withheld_by_exports": report.withheld_before,
                 "added": dict(report.added),
                 "republished": report.republished,
+                "republish_integer_programs": report.republish_programs,
+                "republish_untried": report.untried,
                 "margins_withheld": sum(cube.is_margin(c) for c in withheld),
                 "person_cells_withheld_share": round(persons_withheld / max(persons_all, 1), 6),
                 "rounds": report.rounds,

@@ -59,6 +59,10 @@ LINE_NODES = 2000
 # Re-publication audits the part once per complement, so only in parts of at most this many
 # cells (on the tiny sample, a part of 71,500 cells took over 7 minutes for 50 complements).
 REPUBLISH_CELLS = 20000
+# Integer programs after which re-publication tries no further complement of a part; those
+# left untried stay withheld (safe: re-publication only ever takes cells back). Counted,
+# not timed, so that the same input gives the same pattern on any machine.
+REPUBLISH_PROGRAMS = 2000
 # A start of the protection (protect_part) whose pattern before re-publication withholds
 # more than this times the best final pattern's cells is abandoned there.
 ABANDON_RATIO = 1.25
@@ -146,6 +150,9 @@ class PartReport:
     integer_programs: int = 0
     attackers: int = 0
     republished: int = 0
+    # Complements re-publication did not try: its budget of integer programs was spent.
+    untried: int = 0
+    republish_programs: int = 0
 
 
 class Part:
@@ -1043,7 +1050,11 @@ class Part:
             key=lambda c: -self.cost[self.col[c]],
         )
         republished = 0
-        for c in candidates:
+        spent = self.report.integer_programs
+        for tried, c in enumerate(candidates):
+            if self.report.integer_programs - spent >= REPUBLISH_PROGRAMS:
+                self.report.untried = len(candidates) - tried
+                break
             linked = self.linked(c)
             self._set_published(c, True)
             if not self.safe_without(linked):
@@ -1055,6 +1066,7 @@ class Part:
                 del self.report.added[reason]
             republished += 1
         self.report.republished += republished
+        self.report.republish_programs += self.report.integer_programs - spent
         return republished
 
     def linked(self, c: int) -> dict[str, np.ndarray]:
@@ -1411,7 +1423,8 @@ def protect(
                 log(
                     f"privacy: {universe} {part}: {report.withheld_before} withheld by the "
                     f"exports, added {dict(report.added)} in {report.rounds} round(s), "
-                    f"{report.republished} complement(s) published again, "
+                    f"{report.republished} complement(s) published again "
+                    f"({report.republish_programs} integer programs, {report.untried} untried), "
                     f"{report.attackers} insider(s) checked"
                 )
     audits = []
