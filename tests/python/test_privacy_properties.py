@@ -496,11 +496,12 @@ def test_a_hypercube_below_the_bound_is_exposed_to_an_insider_of_a_two_provider_
 
 
 def test_re_publication_stops_when_its_integer_programs_are_spent(monkeypatch):
-    """Re-publication spends at most REPUBLISH_PROGRAMS integer programs on a part (counted,
-    not timed: the same input gives the same pattern on any machine). The complements it
-    did not try stay withheld, which costs information, never safety: with none allowed,
-    the small 3-D table withholds the complement the unbounded run published again, every
-    complement is counted untried, and neither the audit nor the insiders find anything."""
+    """Re-publication tries no further complement of a part once it has spent
+    REPUBLISH_PROGRAMS integer programs (counted, not timed: the same input gives the same
+    pattern on any machine). The complements it did not try stay withheld, which costs
+    information, never safety: with none allowed, the small 3-D table withholds the
+    complement the unbounded run published again, every complement is counted untried, and
+    neither the audit nor the insiders find anything."""
     table = next(t for t in generated_tables("small", SEED) if t.name == "small-3d")
     free, result = protected(table)
     (report,) = result.reports
