@@ -73,6 +73,17 @@ def counts(records, dims, key):
     )
 
 
+def counts_table(names, rows):
+    """Table "t" of distinct persons and interventions by the named dimensions (each with
+    its "Total"), rows as published."""
+    return table(
+        "t",
+        [(d, "Total", None) for d in names],
+        [("nb_usagers", True, "persons", None), ("nb_interventions", True, "events", None)],
+        rows,
+    )
+
+
 def publish(
     records, dims: list[tuple[str, list[str]]], protected: bool, with_recounts=True, history=None
 ):
@@ -88,15 +99,7 @@ def publish(
         text = ["Total" if v is TOTAL else v for v in key]
         rows.append(text + (["true", "", ""] if primary else ["false", persons, events]))
         truth_rows.append({"persons": persons, "providers": providers, "interventions": events})
-    published = table(
-        "t",
-        [(d, "Total", None) for d in names],
-        [
-            ("nb_usagers", True, "persons", None),
-            ("nb_interventions", True, "events", None),
-        ],
-        rows,
-    )
+    published = counts_table(names, rows)
     cubes = build_cubes([published])
     cube = cubes["u"]
     truth = truth_of(
@@ -121,15 +124,7 @@ def publish(
         if cube.withheld[cell] and row[len(names)] != "true":
             row = [*row[: len(names)], "true", "", ""]
         final_rows.append(row)
-    out = table(
-        "t",
-        [(d, "Total", None) for d in names],
-        [
-            ("nb_usagers", True, "persons", None),
-            ("nb_interventions", True, "events", None),
-        ],
-        final_rows,
-    )
+    out = counts_table(names, final_rows)
     return out, cube, truth
 
 
@@ -146,12 +141,7 @@ def record(code, person, provider, event=None, **dims):
 
 def code_table(rows):
     """A one-way table by code of distinct persons and interventions, rows as published."""
-    return table(
-        "t",
-        [("code", "Total", None)],
-        [("nb_usagers", True, "persons", None), ("nb_interventions", True, "events", None)],
-        rows,
-    )
+    return counts_table(["code"], rows)
 
 
 def withheld_codes(out):
